@@ -1,0 +1,48 @@
+"""static-embed-runner: sentence embeddings from static-embedding models, numpy only.
+
+>>> from static_embed_runner import StaticEmbedRunner
+>>> runner = StaticEmbedRunner.load()  # the embedded default model  # doctest: +SKIP
+>>> runner.encode(["A cat sits on the mat."]).shape  # doctest: +SKIP
+(1, 256)
+"""
+
+from .errors import (
+    DownloadIntegrityError,
+    GatedRepoError,
+    HubError,
+    ModelFileNotFoundError,
+    ModelFormatError,
+    OfflineModeError,
+    RepositoryNotFoundError,
+    SafetensorsError,
+    StaticEmbedRunnerError,
+    TokenizerFormatError,
+    TokenizerInputError,
+    UnknownModelLayoutError,
+    UnsupportedTokenizerError,
+)
+from .runner import StaticEmbedRunner
+from .similarity import similarity
+from .tokenizer import Tokenizer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DownloadIntegrityError",
+    "GatedRepoError",
+    "HubError",
+    "ModelFileNotFoundError",
+    "ModelFormatError",
+    "OfflineModeError",
+    "RepositoryNotFoundError",
+    "SafetensorsError",
+    "StaticEmbedRunner",
+    "StaticEmbedRunnerError",
+    "Tokenizer",
+    "TokenizerFormatError",
+    "TokenizerInputError",
+    "UnknownModelLayoutError",
+    "UnsupportedTokenizerError",
+    "__version__",
+    "similarity",
+]

@@ -1,0 +1,142 @@
+"""Choosing the tokenizer implementation: pure Python (``lite``), Rust ``tokenizers``, or ``auto``.
+
+``auto`` uses the pure-Python engine and falls back to the ``tokenizers`` package only when the
+engine raises :class:`UnsupportedTokenizerError` for a component and that package is installed.
+Both implementations are exposed through the same small interface (:class:`TokenizerLike`), so the
+runner never needs to know which one it holds. Neither pads; both apply tokenizer.json's
+truncation block unless told otherwise with :meth:`TokenizerLike.with_truncation`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from ..errors import TokenizerFormatError, UnsupportedTokenizerError
+from .truncation import Truncation
+
+Backend = Literal["auto", "lite", "tokenizers"]
+BACKENDS: tuple[str, ...] = ("auto", "lite", "tokenizers")
+
+
+class TokenizerLike(Protocol):
+    """What the runner needs from a tokenizer, whichever backend implements it."""
+
+    backend: str
+    truncation: Truncation | None
+
+    def encode(self, text: str) -> list[int]: ...
+
+    def encode_batch(self, texts: list[str]) -> list[list[int]]: ...
+
+    def with_truncation(self, truncation: Truncation | None) -> TokenizerLike: ...
+
+    def token_to_id(self, token: str) -> int | None: ...
+
+    def get_vocab_size(self) -> int: ...
+
+    @property
+    def unk_token_id(self) -> int | None: ...
+
+
+class RustTokenizer:
+    """Adapter around ``tokenizers.Tokenizer`` with padding disabled and no special tokens."""
+
+    backend = "tokenizers"
+
+    def __init__(self, json_text: str, truncation: Truncation | None, source: str) -> None:
+        import tokenizers
+
+        self._json_text = json_text
+        self._source = source
+        try:
+            inner = tokenizers.Tokenizer.from_str(json_text)
+        except Exception as exc:  # the Rust error type is not importable in a stable way
+            raise TokenizerFormatError(f"{source}: the tokenizers package rejected it: {exc}") from exc
+        inner.no_padding()
+        inner.no_truncation()
+        self._inner = inner
+        self.truncation = truncation
+        self._unk_token_id = _unk_id_from_config(json.loads(json_text).get("model") or {}, inner)
+
+    def encode(self, text: str) -> list[int]:
+        return self.encode_batch([text])[0]
+
+    def encode_batch(self, texts: list[str]) -> list[list[int]]:
+        encodings = self._inner.encode_batch(list(texts), add_special_tokens=False)
+        if self.truncation is None:
+            return [e.ids for e in encodings]
+        return [self.truncation.apply(e.ids) for e in encodings]
+
+    def with_truncation(self, truncation: Truncation | None) -> RustTokenizer:
+        return RustTokenizer(self._json_text, truncation, self._source)
+
+    def token_to_id(self, token: str) -> int | None:
+        return self._inner.token_to_id(token)
+
+    def get_vocab_size(self) -> int:
+        return self._inner.get_vocab_size(with_added_tokens=True)
+
+    @property
+    def unk_token_id(self) -> int | None:
+        return self._unk_token_id
+
+
+def _unk_id_from_config(model: dict[str, Any], inner: Any) -> int | None:
+    unk_token = model.get("unk_token")
+    if isinstance(unk_token, str):
+        return inner.token_to_id(unk_token)
+    unk_id = model.get("unk_id")
+    return unk_id if isinstance(unk_id, int) else None
+
+
+def _read_json_text(source: str | Path) -> tuple[str, str]:
+    path = Path(source)
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TokenizerFormatError(f"{path}: cannot read tokenizer file: {exc}") from exc
+
+
+def load_tokenizer(path: str | Path, backend: str = "auto") -> TokenizerLike:
+    """Load ``tokenizer.json`` at ``path`` with the chosen backend.
+
+    >>> tok = load_tokenizer("tokenizer.json", backend="lite")  # doctest: +SKIP
+    >>> tok.encode("Hello world")  # doctest: +SKIP
+    [7592, 2088]
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"tokenizer_backend must be one of {BACKENDS}, got {backend!r}")
+    json_text, source = _read_json_text(path)
+    if backend == "tokenizers":
+        return _rust_from_json(json_text, source)
+    from .pipeline import Tokenizer
+
+    try:
+        return Tokenizer.from_str(json_text, source=source)
+    except UnsupportedTokenizerError:
+        if backend == "lite" or not _rust_available():
+            raise
+        return _rust_from_json(json_text, source)
+
+
+def _rust_from_json(json_text: str, source: str) -> RustTokenizer:
+    if not _rust_available():
+        raise UnsupportedTokenizerError(
+            "tokenizer_backend='tokenizers' needs the tokenizers package: "
+            "pip install 'static-embed-runner[tokenizers]'"
+        )
+    try:
+        config = json.loads(json_text)
+    except json.JSONDecodeError as exc:
+        raise TokenizerFormatError(f"{source}: not valid JSON: {exc}") from exc
+    return RustTokenizer(json_text, Truncation.from_config(config.get("truncation")), source)
+
+
+def _rust_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("tokenizers") is not None
