@@ -1,0 +1,167 @@
+"""Unigram: the best-scoring segmentation of one pre-token (sentencepiece's model, Viterbi).
+
+Mirrors ``tokenizers``' ``models::unigram`` (its optimised Viterbi): every vocab piece found at a
+position adds an edge scored with the piece's log-probability; a character no single piece
+covers gets an unk edge scored ``min_score - 10`` (sentencepiece's ``kUnkPenalty``); a candidate
+replaces the best path into a node only when strictly better, so ties keep the earliest start.
+Consecutive unk pieces are fused into one, and with ``byte_fallback`` a fused unk that is not a
+vocab entry becomes its UTF-8 bytes as ``<0xNN>`` pieces (or the unk id if one is missing).
+
+Instead of a trie, the pieces are looked up through one dict that maps every prefix of every
+piece to ``(id, score, has_longer)``; walking ``s[i:j]`` for growing ``j`` until the prefix is
+unknown visits exactly the pieces a trie's common-prefix search would.
+"""
+
+from __future__ import annotations
+
+from ...errors import TokenizerFormatError, TokenizerInputError
+
+K_UNK_PENALTY = 10.0
+_PREFIX_ONLY = (-1, 0.0, True)
+
+
+class Unigram:
+    """The Unigram model over a list of ``(piece, score)`` pairs."""
+
+    kind = "Unigram"
+
+    def __init__(
+        self,
+        vocab: list[tuple[str, float]],
+        unk_id: int | None = None,
+        byte_fallback: bool = False,
+    ) -> None:
+        if unk_id is not None:
+            if not vocab:
+                raise TokenizerFormatError("Unigram vocab is empty but unk_id is set")
+            if unk_id >= len(vocab):
+                raise TokenizerFormatError(
+                    f"Unigram unk_id {unk_id} is not below the vocab size {len(vocab)}"
+                )
+        self.pieces = vocab
+        self.unk_id = unk_id
+        self.byte_fallback = byte_fallback
+        # Later duplicates win, as in the reference's token -> id map.
+        self.token_to_ids: dict[str, int] = {piece: i for i, (piece, _) in enumerate(vocab)}
+        self.min_score = min((score for _, score in vocab), default=float("inf"))
+        self.unk_score = self.min_score - K_UNK_PENALTY
+        self._walk = _build_prefix_map(vocab, self.token_to_ids)
+        self._max_len = max((len(p) for p in self.token_to_ids), default=0)
+        self._byte_ids = [self.token_to_ids.get(f"<0x{b:02X}>") for b in range(256)]
+
+    def tokenize(self, word: str) -> list[int]:
+        """Token ids for one non-empty pre-token."""
+        ids: list[int] = []
+        for begin, end, piece_id in self.segment(word):
+            if piece_id is not None:
+                ids.append(piece_id)
+            else:
+                ids.extend(self._unknown_ids(word[begin:end]))
+        return ids
+
+    def segment(self, s: str) -> list[tuple[int, int, int | None]]:
+        """Best path as ``(begin, end, id)`` spans; ``id`` is None for a fused unk span."""
+        n = len(s)
+        walk_get = self._walk.get
+        max_len = self._max_len
+        unk_id = self.unk_id
+        unk_score = self.unk_score
+        best = [0.0] * (n + 1)
+        starts = [-1] * (n + 1)
+        node_ids = [0] * (n + 1)
+        for i in range(n):
+            base = best[i]
+            has_single = False
+            for j in range(i + 1, min(n, i + max_len) + 1):
+                entry = walk_get(s[i:j])
+                if entry is None:
+                    break
+                piece_id, score, has_longer = entry
+                if piece_id >= 0:
+                    candidate = score + base
+                    if starts[j] < 0 or candidate > best[j]:
+                        best[j] = candidate
+                        starts[j] = i
+                        node_ids[j] = piece_id
+                    if j == i + 1:
+                        has_single = True
+                if not has_longer:
+                    break
+            if not has_single:
+                if unk_id is None:
+                    raise TokenizerInputError(
+                        f"Unigram has no unk_id but the character {s[i]!r} (U+{ord(s[i]):04X}) "
+                        "is not a vocab piece"
+                    )
+                j = i + 1
+                candidate = unk_score + base
+                if starts[j] < 0 or candidate > best[j]:
+                    best[j] = candidate
+                    starts[j] = i
+                    node_ids[j] = unk_id
+        spans: list[tuple[int, int, int | None]] = []
+        end = n
+        fused_end = -1
+        while end > 0:
+            begin = starts[end]
+            if node_ids[end] == unk_id:
+                if fused_end < 0:
+                    fused_end = end
+            else:
+                if fused_end >= 0:
+                    spans.append((end, fused_end, None))
+                    fused_end = -1
+                spans.append((begin, end, node_ids[end]))
+            end = begin
+        if fused_end >= 0:
+            spans.append((0, fused_end, None))
+        spans.reverse()
+        return spans
+
+    def _unknown_ids(self, text: str) -> list[int]:
+        piece_id = self.token_to_ids.get(text)
+        if piece_id is not None:
+            return [piece_id]
+        if self.byte_fallback:
+            byte_ids = [self._byte_ids[b] for b in text.encode("utf-8")]
+            if None not in byte_ids:
+                return byte_ids  # type: ignore[return-value]
+        assert self.unk_id is not None  # an unk span only exists when unk_id is set
+        return [self.unk_id]
+
+    def token_to_id(self, token: str) -> int | None:
+        return self.token_to_ids.get(token)
+
+    def id_to_token(self, token_id: int) -> str | None:
+        if 0 <= token_id < len(self.pieces):
+            return self.pieces[token_id][0]
+        return None
+
+    def get_vocab(self) -> dict[str, int]:
+        return self.token_to_ids
+
+    def get_vocab_size(self) -> int:
+        return len(self.pieces)
+
+
+def _build_prefix_map(
+    vocab: list[tuple[str, float]], token_to_ids: dict[str, int]
+) -> dict[str, tuple[int, float, bool]]:
+    """Map each prefix of each piece to ``(id, score, has_longer)``; ``id`` is -1 for non-pieces."""
+    walk: dict[str, tuple[int, float, bool]] = {}
+    for piece, piece_id in token_to_ids.items():
+        if not piece:
+            continue  # the reference trie never reports the empty piece
+        for k in range(len(piece) - 1, 0, -1):
+            prefix = piece[:k]
+            entry = walk.get(prefix)
+            if entry is None:
+                walk[prefix] = _PREFIX_ONLY
+            elif entry[2]:
+                break  # this prefix and all shorter ones are already marked
+            else:
+                walk[prefix] = (entry[0], entry[1], True)
+        entry = walk.get(piece)
+        has_longer = entry is not None and entry[2]
+        walk[piece] = (piece_id, vocab[piece_id][1], has_longer)
+    return walk

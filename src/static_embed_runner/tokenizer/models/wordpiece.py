@@ -1,0 +1,84 @@
+"""WordPiece: greedy longest-match-first segmentation of one pre-token (BERT's model).
+
+Mirrors ``tokenizers``' ``models::wordpiece``: a word longer than ``max_input_chars_per_word``
+(counted in Unicode code points) becomes the unk token; otherwise the longest vocab entry is
+taken from the left, pieces after the first carry ``continuing_subword_prefix``, and if any
+position cannot be matched the whole word becomes a single unk token.
+"""
+
+from __future__ import annotations
+
+from ...errors import TokenizerFormatError, TokenizerInputError
+
+
+class WordPiece:
+    """The WordPiece model over a ``token -> id`` vocabulary."""
+
+    kind = "WordPiece"
+
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        unk_token: str = "[UNK]",
+        continuing_subword_prefix: str = "##",
+        max_input_chars_per_word: int = 100,
+    ) -> None:
+        if not isinstance(unk_token, str):
+            raise TokenizerFormatError(f"WordPiece unk_token must be a string, found {unk_token!r}")
+        self.vocab = vocab
+        self.unk_token = unk_token
+        self.prefix = continuing_subword_prefix
+        self.max_input_chars_per_word = max_input_chars_per_word
+        self.unk_id = vocab.get(unk_token)
+        self._vocab_r = {i: t for t, i in vocab.items()}
+        # No vocab entry is longer than these, so longer candidate substrings can be skipped
+        # without changing the greedy result.
+        self._max_first = max((len(t) for t in vocab), default=0)
+        plen = len(continuing_subword_prefix)
+        self._max_next = max(
+            (len(t) - plen for t in vocab if t.startswith(continuing_subword_prefix)), default=0
+        )
+
+    def tokenize(self, word: str) -> list[int]:
+        """Token ids for one non-empty pre-token."""
+        n = len(word)
+        if n > self.max_input_chars_per_word:
+            return [self._unk(word)]
+        vocab_get = self.vocab.get
+        prefix = self.prefix
+        out: list[int] = []
+        start = 0
+        limit = self._max_first
+        while start < n:
+            end = min(n, start + limit)
+            while end > start:
+                token_id = vocab_get(word[start:end] if start == 0 else prefix + word[start:end])
+                if token_id is not None:
+                    break
+                end -= 1
+            else:
+                return [self._unk(word)]
+            out.append(token_id)
+            start = end
+            limit = self._max_next
+        return out
+
+    def _unk(self, word: str) -> int:
+        if self.unk_id is None:
+            raise TokenizerInputError(
+                f"WordPiece needs its unk_token {self.unk_token!r} for the word {word[:50]!r}, "
+                "but that token is not in the vocabulary"
+            )
+        return self.unk_id
+
+    def token_to_id(self, token: str) -> int | None:
+        return self.vocab.get(token)
+
+    def id_to_token(self, token_id: int) -> str | None:
+        return self._vocab_r.get(token_id)
+
+    def get_vocab(self) -> dict[str, int]:
+        return self.vocab
+
+    def get_vocab_size(self) -> int:
+        return len(self.vocab)
