@@ -1,0 +1,604 @@
+"""Hugging Face Hub downloads into the cache ``huggingface_hub`` shares, standard library only.
+
+The cache layout is the one ``huggingface_hub`` writes, so a model downloaded by
+sentence-transformers or model2vec loads here with no network, and one downloaded here is reused
+by them::
+
+    $HF_HUB_CACHE/models--{org}--{name}/
+        refs/{revision}            the commit hash the branch or tag pointed to
+        blobs/{etag}               file contents; the etag is the sha256 for LFS files
+        snapshots/{commit}/{path}  relative symlink to ../../blobs/{etag} (a copy without symlinks)
+
+A download lists the repository at a revision, asks the model layout which files it needs, and
+fetches only those. Every blob is written to a process-unique ``.incomplete`` file next to its
+final place, checked against the announced size (and sha256 for LFS files), then renamed into
+place under a per-blob lock that ``huggingface_hub`` also honours, so two processes never
+half-write a blob.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.client import HTTPException, HTTPResponse
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from ..errors import (
+    DownloadIntegrityError,
+    GatedRepoError,
+    HubError,
+    ModelFormatError,
+    OfflineModeError,
+    RepositoryNotFoundError,
+    StaticEmbedRunnerError,
+)
+
+__all__ = ["hub_cache_dir", "is_offline", "snapshot_download"]
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+_CHUNK = 1 << 20
+_MAX_REDIRECTS = 10
+_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+_COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_ETAG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_REPO_PART_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_TRUE = frozenset({"1", "on", "yes", "true"})
+
+FileSelector = Callable[[list[str]], list[str]]
+
+
+def hub_cache_dir() -> Path:
+    """The Hub cache directory, resolved from the environment exactly as ``huggingface_hub`` does.
+
+    ``$HF_HUB_CACHE``, else the legacy ``$HUGGINGFACE_HUB_CACHE``, else ``$HF_HOME/hub``, else
+    ``$XDG_CACHE_HOME/huggingface/hub``, else ``~/.cache/huggingface/hub``.
+    """
+    explicit = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
+    if explicit:
+        return Path(os.path.expandvars(os.path.expanduser(explicit)))
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    home = os.environ.get("HF_HOME") or os.path.join(xdg, "huggingface")
+    return Path(os.path.expandvars(os.path.expanduser(home))) / "hub"
+
+
+def is_offline() -> bool:
+    """True when ``HF_HUB_OFFLINE`` (or the legacy ``TRANSFORMERS_OFFLINE``) is set to true."""
+    value = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
+    return value.strip().lower() in _TRUE
+
+
+def snapshot_download(
+    repo_id: str,
+    *,
+    revision: str | None = None,
+    cache_dir: str | Path | None = None,
+    token: str | None = None,
+    allow_files: FileSelector | None = None,
+) -> Path:
+    """Make the files a model needs available locally and return their snapshot directory.
+
+    ``revision`` is a branch, tag or commit hash (default ``"main"``). ``token`` defaults to
+    ``$HF_TOKEN``. ``allow_files`` maps the repository's file list to the files to fetch; it
+    defaults to the layout detection of
+    :func:`static_embed_runner.formats.detect.files_to_download`.
+
+    With ``HF_HUB_OFFLINE=1``, or when the Hub cannot be reached, the cached snapshot of the
+    revision is used if it holds every needed file; otherwise :class:`OfflineModeError` says what
+    is missing. A full commit hash whose snapshot is complete is served from the cache with no
+    request at all.
+    """
+    _check_repo_id(repo_id)
+    revision = revision or "main"
+    _check_revision(revision)
+    select = allow_files if allow_files is not None else _default_selector()
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else hub_cache_dir()
+    repo = _RepoCache(cache, repo_id)
+
+    if is_offline():
+        return repo.cached_snapshot(revision, select, reason="HF_HUB_OFFLINE is set")
+    if _COMMIT_RE.match(revision):
+        with contextlib.suppress(OfflineModeError):
+            return repo.cached_snapshot(revision, select, reason="")
+
+    hub = _Hub(token if token is not None else os.environ.get("HF_TOKEN"))
+    try:
+        commit, filenames = hub.list_files(repo_id, revision)
+    except _HubUnreachable as exc:
+        return repo.cached_snapshot(revision, select, reason=str(exc))
+    try:
+        needed = select(filenames)
+    except ModelFormatError as exc:
+        raise type(exc)(f"{repo_id} at revision {revision!r}: {exc}") from exc
+    for name in needed:
+        repo.fetch(hub, commit, name)
+    if revision != commit:
+        repo.write_ref(revision, commit)
+    return repo.snapshot_dir(commit)
+
+
+def _default_selector() -> FileSelector:
+    from ..formats.detect import files_to_download
+
+    return files_to_download
+
+
+# --------------------------------------------------------------------------------------------
+# Validation of names that end up as paths on disk
+
+
+def _check_repo_id(repo_id: str) -> None:
+    parts = repo_id.split("/") if isinstance(repo_id, str) else []
+    valid = (
+        1 <= len(parts) <= 2
+        and len(repo_id) <= 96
+        and all(_REPO_PART_RE.match(part) for part in parts)
+        and ".." not in repo_id
+        and "--" not in repo_id
+        and not repo_id.endswith(".")
+    )
+    if not valid:
+        raise HubError(
+            f"invalid Hugging Face repository id {repo_id!r}: expected 'org/name' made of letters, "
+            "digits, '-', '_' and '.' (no '--' or '..', at most 96 characters)"
+        )
+
+
+def _check_revision(revision: str) -> None:
+    parts = revision.split("/")
+    if (
+        "\\" in revision
+        or ":" in revision
+        or "\x00" in revision
+        or any(part in ("", ".", "..") for part in parts)
+    ):
+        raise HubError(
+            f"invalid revision {revision!r}: expected a branch, tag or commit hash without empty, "
+            "'.' or '..' path segments, backslashes or drive letters"
+        )
+
+
+def _safe_relative_path(name: object, *, repo_id: str) -> str:
+    """A repository file name from the server, accepted only if it stays inside the snapshot."""
+    text = name if isinstance(name, str) else ""
+    parts = text.split("/")
+    unsafe = (
+        not text
+        or "\\" in text
+        or "\x00" in text
+        or text.startswith("/")
+        or re.match(r"^[A-Za-z]:", text) is not None
+        or any(part in ("", ".", "..") for part in parts)
+    )
+    if unsafe:
+        raise HubError(
+            f"the Hub listing of {repo_id} contains the file name {name!r}, which would escape the "
+            "cache directory (absolute path, '..', backslash or drive letter); refusing to download"
+        )
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP
+
+
+class _HubUnreachable(Exception):
+    """The listing request failed for network reasons (or a 5xx): the cache may still serve it."""
+
+
+@dataclass(frozen=True)
+class _RemoteFile:
+    """What a ``HEAD`` on a resolve URL announced about one file."""
+
+    etag: str
+    size: int | None
+    download_url: str
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Surface 3xx responses as ``HTTPError`` so their headers (Hub metadata) stay readable."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect())
+
+
+def _env_seconds(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+class _Hub:
+    """Requests to the Hub endpoint; the token is only ever sent to the endpoint's own host."""
+
+    def __init__(self, token: str | None) -> None:
+        self.endpoint = (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+        self.host = urllib.parse.urlsplit(self.endpoint).netloc.lower()
+        self.token = token or None
+        self.metadata_timeout = _env_seconds("HF_HUB_ETAG_TIMEOUT", 10.0)
+        self.download_timeout = _env_seconds("HF_HUB_DOWNLOAD_TIMEOUT", 10.0)
+
+    def _headers(self, url: str) -> dict[str, str]:
+        from .. import __version__
+
+        headers = {
+            "User-Agent": f"static-embed-runner/{__version__}; python/{sys.version.split()[0]}",
+            "Accept-Encoding": "identity",
+        }
+        if self.token and urllib.parse.urlsplit(url).netloc.lower() == self.host:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    def _open(self, method: str, url: str, timeout: float) -> HTTPResponse:
+        request = urllib.request.Request(url, method=method, headers=self._headers(url))
+        return _OPENER.open(request, timeout=timeout)
+
+    def list_files(self, repo_id: str, revision: str) -> tuple[str, list[str]]:
+        """The commit a revision points to and the repository's file names at that commit."""
+        url = (
+            f"{self.endpoint}/api/models/{repo_id}/revision/{urllib.parse.quote(revision, safe='')}"
+        )
+        try:
+            with self._get_following(url, self.metadata_timeout) as response:
+                payload = json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            if exc.code >= 500:
+                raise _HubUnreachable(f"the Hub answered {exc.code} for {url}") from exc
+            raise _status_error(exc, url, repo_id=repo_id, revision=revision) from exc
+        except (urllib.error.URLError, HTTPException, TimeoutError, ConnectionError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise _HubUnreachable(f"cannot reach {url} ({reason})") from exc
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise HubError(f"the Hub answered {url} with invalid JSON: {exc}") from exc
+        return _parse_listing(payload, url=url, repo_id=repo_id)
+
+    def head(self, repo_id: str, url: str) -> _RemoteFile:
+        """Resolve a file's etag and size, stopping at the redirect that carries LFS metadata."""
+        current = url
+        for _ in range(_MAX_REDIRECTS):
+            try:
+                response = self._open("HEAD", current, self.metadata_timeout)
+            except urllib.error.HTTPError as exc:
+                if exc.code not in _REDIRECT_CODES or "Location" not in exc.headers:
+                    raise _status_error(exc, current, repo_id=repo_id) from exc
+                exc.close()
+                target = urllib.parse.urljoin(current, exc.headers["Location"])
+                on_hub = urllib.parse.urlsplit(target).netloc.lower() == self.host
+                if exc.headers.get("X-Linked-Etag") or not on_hub:
+                    return _remote_file(exc.headers, target, url, redirected=True)
+                current = target
+                continue
+            except (urllib.error.URLError, HTTPException, TimeoutError, ConnectionError) as exc:
+                raise HubError(f"cannot reach {current}: {getattr(exc, 'reason', exc)}") from exc
+            with response:
+                return _remote_file(response.headers, current, url, redirected=False)
+        raise HubError(f"more than {_MAX_REDIRECTS} redirects while resolving {url}")
+
+    @contextlib.contextmanager
+    def _get_following(self, url: str, timeout: float) -> Iterator[HTTPResponse]:
+        """``GET`` following redirects; the Authorization header is dropped off the Hub host."""
+        current = url
+        for _ in range(_MAX_REDIRECTS):
+            try:
+                response = self._open("GET", current, timeout)
+            except urllib.error.HTTPError as exc:
+                if exc.code in _REDIRECT_CODES and "Location" in exc.headers:
+                    exc.close()
+                    current = urllib.parse.urljoin(current, exc.headers["Location"])
+                    continue
+                raise
+            with response:
+                yield response
+            return
+        raise HubError(f"more than {_MAX_REDIRECTS} redirects while fetching {url}")
+
+    def download(self, remote: _RemoteFile, out: BinaryIO) -> tuple[int, str]:
+        """Stream a file body into ``out``; returns the byte count and the body's sha256."""
+        digest = hashlib.sha256()
+        count = 0
+        limit = remote.size
+        try:
+            with self._get_following(remote.download_url, self.download_timeout) as response:
+                while chunk := response.read(_CHUNK):
+                    count += len(chunk)
+                    if limit is not None and count > limit:
+                        break
+                    digest.update(chunk)
+                    _write_chunk(out, chunk)
+        except urllib.error.HTTPError as exc:
+            raise _status_error(exc, remote.download_url, repo_id=None) from exc
+        except (urllib.error.URLError, HTTPException, TimeoutError, ConnectionError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise HubError(f"download of {remote.download_url} failed: {reason}") from exc
+        return count, digest.hexdigest()
+
+
+def _write_chunk(out: BinaryIO, chunk: bytes) -> None:
+    out.write(chunk)
+
+
+def _parse_listing(payload: object, *, url: str, repo_id: str) -> tuple[str, list[str]]:
+    if not isinstance(payload, dict):
+        raise HubError(f"the Hub answered {url} with {type(payload).__name__}, expected an object")
+    commit = payload.get("sha")
+    if not isinstance(commit, str) or not _COMMIT_RE.match(commit):
+        raise HubError(f"the Hub listing {url} has no valid 'sha' (40 hex digits): {commit!r}")
+    siblings = payload.get("siblings")
+    if not isinstance(siblings, list) or not all(isinstance(s, dict) for s in siblings):
+        raise HubError(f"the Hub listing {url} has no 'siblings' list of {{'rfilename': ...}}")
+    names = [_safe_relative_path(s.get("rfilename"), repo_id=repo_id) for s in siblings]
+    return commit, names
+
+
+def _remote_file(headers, download_url: str, url: str, *, redirected: bool) -> _RemoteFile:  # type: ignore[no-untyped-def]
+    raw_etag = headers.get("X-Linked-Etag") or headers.get("ETag")
+    etag = _normalize_etag(raw_etag)
+    if etag is None or not _ETAG_RE.match(etag):
+        raise HubError(
+            f"the Hub answered {url} without a usable ETag (got {raw_etag!r}); cannot place the "
+            "file in the cache"
+        )
+    size_text = headers.get("X-Linked-Size") or (
+        None if redirected else headers.get("Content-Length")
+    )
+    try:
+        size = int(size_text) if size_text is not None else None
+    except ValueError:
+        size = None
+    return _RemoteFile(etag=etag, size=size, download_url=download_url)
+
+
+def _normalize_etag(etag: str | None) -> str | None:
+    """``W/"abc"`` and ``"abc"`` both become ``abc`` (the form used as a blob file name)."""
+    if etag is None:
+        return None
+    value = etag.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    return value.strip('"')
+
+
+def _status_error(
+    exc: urllib.error.HTTPError, url: str, *, repo_id: str | None, revision: str | None = None
+) -> HubError:
+    """The error a user can act on for an HTTP error status from the Hub."""
+    code = exc.code
+    error_code = exc.headers.get("X-Error-Code", "") if exc.headers else ""
+    what = repo_id or url
+    if error_code == "RevisionNotFound":
+        return RepositoryNotFoundError(
+            f"revision {revision!r} not found in {what} (HTTP {code} from {url}); check the "
+            "branch, tag or commit hash"
+        )
+    if error_code == "RepoNotFound" or code == 404:
+        subject = what if revision in (None, "main") else f"{what} or its revision {revision!r}"
+        hint = (
+            " If it is private or gated, set HF_TOKEN to a token with access."
+            if code == 401
+            else ""
+        )
+        return RepositoryNotFoundError(
+            f"{subject} not found on the Hub (HTTP {code} from {url}); check the repository "
+            f"id.{hint}"
+        )
+    if code in (401, 403) or error_code == "GatedRepo":
+        return GatedRepoError(
+            f"access to {what} denied (HTTP {code} from {url}): the repository is gated or "
+            "private. Accept its terms on the Hub and set HF_TOKEN (or pass token=...) to a token "
+            "with access."
+        )
+    return HubError(f"the Hub answered HTTP {code} for {url}")
+
+
+# --------------------------------------------------------------------------------------------
+# Cache
+
+
+class _RepoCache:
+    """One repository's folder in the shared cache: refs, blobs, snapshots and lock files."""
+
+    def __init__(self, cache: Path, repo_id: str) -> None:
+        folder = "--".join(["models", *repo_id.split("/")])
+        self.repo_id = repo_id
+        self.root = cache / folder
+        self.blobs = self.root / "blobs"
+        self.locks = cache / ".locks" / folder
+
+    def snapshot_dir(self, commit: str) -> Path:
+        return self.root / "snapshots" / commit
+
+    def resolve_ref(self, revision: str) -> str | None:
+        if _COMMIT_RE.match(revision):
+            return revision
+        try:
+            commit = (self.root / "refs" / revision).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return commit if _COMMIT_RE.match(commit) else None
+
+    def write_ref(self, revision: str, commit: str) -> None:
+        ref = self.root / "refs" / revision
+        with contextlib.suppress(OSError):
+            if ref.read_text(encoding="utf-8") == commit:
+                return
+        ref.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=ref.parent, prefix=f".{ref.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(commit)
+            os.replace(tmp, ref)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def cached_snapshot(self, revision: str, select: FileSelector, *, reason: str) -> Path:
+        """The cached snapshot of ``revision`` if it has all needed files, else OfflineModeError."""
+        how = (
+            f"Run once with network access (unset HF_HUB_OFFLINE) to download {self.repo_id}, "
+            f"or pass a local directory."
+        )
+        why = f" ({reason})" if reason else ""
+        commit = self.resolve_ref(revision)
+        snapshot = self.snapshot_dir(commit) if commit else None
+        if snapshot is None or not snapshot.is_dir():
+            raise OfflineModeError(
+                f"{self.repo_id} at revision {revision!r} is not in the cache {self.root}{why}. "
+                f"{how}"
+            )
+        present = _files_under(snapshot)
+        listing = sorted(set(present) | set(_tree_cache_listing(self.root, commit)))
+        try:
+            needed = select(listing)
+        except StaticEmbedRunnerError as exc:
+            raise OfflineModeError(
+                f"the cached snapshot {snapshot} of {self.repo_id} is incomplete: {exc}{why}. {how}"
+            ) from exc
+        missing = [name for name in needed if name not in present]
+        if missing:
+            raise OfflineModeError(
+                f"the cached snapshot {snapshot} of {self.repo_id} lacks {', '.join(missing)}"
+                f"{why}. {how}"
+            )
+        return snapshot
+
+    def fetch(self, hub: _Hub, commit: str, name: str) -> Path:
+        """Place ``snapshots/{commit}/{name}``, downloading its blob unless the cache has it."""
+        pointer = self.snapshot_dir(commit) / PurePosixPath(name)
+        if pointer.is_file():
+            return pointer
+        url = f"{hub.endpoint}/{self.repo_id}/resolve/{commit}/{urllib.parse.quote(name)}"
+        remote = hub.head(self.repo_id, url)
+        blob = self.blobs / remote.etag
+        with _exclusive_lock(self.locks / f"{remote.etag}.lock"):
+            if not blob.is_file():
+                self._download_blob(hub, remote, blob, name)
+            _link(blob, pointer)
+        return pointer
+
+    def _download_blob(self, hub: _Hub, remote: _RemoteFile, blob: Path, name: str) -> None:
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        tmp = blob.with_name(f"{blob.name}.{os.urandom(4).hex()}.incomplete")
+        try:
+            with open(tmp, "xb") as out:
+                try:
+                    count, sha256 = hub.download(remote, out)
+                except HubError:
+                    raise
+                except OSError as exc:
+                    raise _disk_error(exc, blob, name, self.repo_id) from exc
+            self._verify(remote, count, sha256, name)
+            os.replace(tmp, blob)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+    def _verify(self, remote: _RemoteFile, count: int, sha256: str, name: str) -> None:
+        if remote.size is not None and count != remote.size:
+            raise DownloadIntegrityError(
+                f"{self.repo_id}/{name}: the Hub announced {remote.size} bytes, received "
+                f"{count}{' or more' if count > remote.size else ''} from {remote.download_url}; "
+                "nothing was stored, retry the download"
+            )
+        if _SHA256_RE.match(remote.etag) and sha256 != remote.etag:
+            raise DownloadIntegrityError(
+                f"{self.repo_id}/{name}: sha256 of the downloaded bytes is {sha256}, the Hub "
+                f"announced {remote.etag}; nothing was stored, retry the download"
+            )
+
+
+def _disk_error(exc: OSError, blob: Path, name: str, repo_id: str) -> HubError:
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return HubError(
+            f"disk full while downloading {repo_id}/{name} into {blob.parent}: free some space "
+            "(or point HF_HUB_CACHE at a larger disk) and retry; nothing was stored"
+        )
+    return HubError(f"cannot write {repo_id}/{name} into {blob.parent}: {exc}")
+
+
+def _files_under(snapshot: Path) -> list[str]:
+    """Relative POSIX paths of the readable files in a snapshot (broken symlinks excluded)."""
+    found = []
+    for dirpath, _dirnames, filenames in os.walk(snapshot, followlinks=True):
+        base = Path(dirpath)
+        for filename in filenames:
+            path = base / filename
+            if path.is_file():
+                found.append(path.relative_to(snapshot).as_posix())
+    return sorted(found)
+
+
+def _tree_cache_listing(root: Path, commit: str) -> list[str]:
+    """File names from the tree listing ``huggingface_hub`` caches per commit, if there is one."""
+    try:
+        data = json.loads((root / "trees" / f"{commit}.json").read_text(encoding="utf-8"))
+        files = data["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [name for name in files if isinstance(name, str)] if isinstance(files, dict) else []
+
+
+def _link(blob: Path, pointer: Path) -> None:
+    """Point ``pointer`` at ``blob`` by a relative symlink; copy where symlinks are unavailable."""
+    pointer.parent.mkdir(parents=True, exist_ok=True)
+    target = os.path.relpath(blob, pointer.parent)
+    tmp = pointer.with_name(f".{pointer.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        try:
+            os.symlink(target, tmp)
+        except (OSError, NotImplementedError):
+            shutil.copyfile(blob, tmp)
+        os.replace(tmp, pointer)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def _exclusive_lock(path: Path) -> Iterator[None]:
+    """An inter-process lock on ``path`` (``flock``; ``msvcrt`` on Windows), like ``filelock``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if os.name == "nt":
+            import msvcrt
+            import time
+
+            while True:
+                try:
+                    msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                os.lseek(fd, 0, os.SEEK_SET)
+                msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
