@@ -1,0 +1,163 @@
+"""What every layout module hands the runner: a table, a tokenizer file, a head and the semantics.
+
+A layout module (``sentence_transformers``, ``model2vec``, ``sse``) exposes a :class:`Layout`
+value: its name, a description of the files it needs, ``matches(files)`` and
+``needed_files(files)`` (both on a plain file listing, so they work for a local directory and
+for a Hub repository alike), and ``load(directory, table)`` -> :class:`ModelParts`. The runner only
+reads these values; it never branches on a layout's name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelFileNotFoundError, ModelFormatError
+from ..head import Head
+from ..io.safetensors import SafetensorsFile
+from ..io.table import DenseTable, Table
+
+_TABLE_DTYPES = frozenset({"F64", "F32", "F16", "BF16", "I8"})
+
+
+@dataclass(frozen=True)
+class EncodeSemantics:
+    """How a layout's reference library turns a string into the ids it averages.
+
+    - ``char_limit``: cut each string to this many characters before tokenizing (``None``: no cut).
+    - ``token_limit``: keep the first this-many ids, replacing tokenizer.json's own truncation.
+    - ``apply_tokenizer_truncation``: when ``token_limit`` is None, whether tokenizer.json's
+      ``truncation`` block applies (True) or no truncation at all (False).
+    - ``drop_unk``: remove the tokenizer's unknown-token id after truncation.
+    - ``normalize_default``: whether the reference L2-normalises by default.
+    """
+
+    char_limit: int | None
+    token_limit: int | None
+    apply_tokenizer_truncation: bool
+    drop_unk: bool
+    normalize_default: bool
+
+
+@dataclass(frozen=True)
+class ModelParts:
+    """A loaded model, before its tokenizer is built."""
+
+    format: str
+    table: Table
+    tokenizer_file: Path
+    semantics: EncodeSemantics
+    head: Head | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One supported model layout, described as data."""
+
+    name: str
+    needs: str
+    matches: Callable[[frozenset[str]], bool]
+    needed_files: Callable[[frozenset[str]], list[str]]
+    load: Callable[[Path, str], ModelParts]
+
+
+def list_files(directory: Path) -> frozenset[str]:
+    """Relative POSIX paths of the files in ``directory`` (two levels deep is enough)."""
+    found = set()
+    for entry in directory.iterdir():
+        if entry.is_file():
+            found.add(entry.name)
+        elif entry.is_dir():
+            found.update(f"{entry.name}/{sub.name}" for sub in entry.iterdir() if sub.is_file())
+    return frozenset(found)
+
+
+def require_file(directory: Path, relative: str, layout: str) -> Path:
+    """``directory / relative``, or :class:`ModelFileNotFoundError` naming the layout."""
+    path = directory / relative
+    if not path.is_file():
+        raise ModelFileNotFoundError(
+            f"{directory}: the {layout} layout needs {relative!r}, which is missing"
+        )
+    return path
+
+
+def read_json(path: Path, expected: type = dict) -> Any:
+    """Parse ``path`` as JSON and check the top-level type."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFormatError(f"{path}: not a readable JSON file: {exc}") from exc
+    if not isinstance(value, expected):
+        raise ModelFormatError(
+            f"{path}: expected a JSON {expected.__name__}, found {type(value).__name__}"
+        )
+    return value
+
+
+def present(files: Iterable[str], *candidates: str) -> list[str]:
+    """The ``candidates`` that appear in ``files``, in the given order."""
+    files = set(files)
+    return [c for c in candidates if c in files]
+
+
+def dense_table(
+    tensors: SafetensorsFile, name: str, *, float64_dtypes: frozenset[str] = frozenset({"F64"})
+) -> DenseTable:
+    """The 2-D tensor ``name`` of ``tensors`` as a memory-mapped :class:`DenseTable`.
+
+    Pooling sums in float64 for the stored dtypes in ``float64_dtypes``, in float32 otherwise.
+    """
+    info = tensors.tensors[name]
+    if info.dtype not in _TABLE_DTYPES:
+        raise ModelFormatError(
+            f"{tensors.path}: tensor {name!r} has dtype {info.dtype}; a token table must be one "
+            f"of {sorted(_TABLE_DTYPES)}"
+        )
+    return DenseTable(
+        tensors.tensor(name),
+        bf16=info.dtype == "BF16",
+        source=f"{tensors.path}:{name}",
+        compute_dtype=np.float64 if info.dtype in float64_dtypes else np.float32,
+    )
+
+
+def optional_tensor(tensors: SafetensorsFile, name: str) -> np.ndarray | None:
+    """The tensor ``name`` if the file has it, else None."""
+    return tensors.tensor(name) if name in tensors else None
+
+
+def tokenizer_vocab(path: Path) -> dict[str, int]:
+    """token -> id as ``tokenizers.Tokenizer.get_vocab(with_added_tokens=True)`` returns it.
+
+    The model's vocabulary (a dict for WordPiece/BPE/WordLevel, a list of ``[piece, score]`` for
+    Unigram, where the id is the position; a later duplicate wins), then the added tokens on top.
+    """
+    config = read_json(path)
+    model = config.get("model")
+    if not isinstance(model, dict) or "vocab" not in model:
+        raise ModelFormatError(f"{path}: 'model.vocab' is missing")
+    raw_vocab = model["vocab"]
+    if isinstance(raw_vocab, dict):
+        vocab = dict(raw_vocab)
+    elif isinstance(raw_vocab, list):
+        vocab = {}
+        for index, entry in enumerate(raw_vocab):
+            if not isinstance(entry, list) or not entry or not isinstance(entry[0], str):
+                raise ModelFormatError(
+                    f"{path}: model.vocab[{index}] must be [piece, score], found {entry!r}"
+                )
+            vocab[entry[0]] = index
+    else:
+        raise ModelFormatError(
+            f"{path}: model.vocab must be an object or a list, found {type(raw_vocab).__name__}"
+        )
+    for token in config.get("added_tokens") or []:
+        if isinstance(token, dict) and isinstance(token.get("content"), str):
+            vocab[token["content"]] = token.get("id")
+    return vocab

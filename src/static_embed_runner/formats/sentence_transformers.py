@@ -1,0 +1,106 @@
+"""sentence-transformers ``StaticEmbedding`` models: a ``modules.json`` pipeline.
+
+Files: ``modules.json`` listing a ``StaticEmbedding`` module first (at the model root, ``path`` ""
+or ".", or in a sub-folder such as ``0_StaticEmbedding/``) holding ``model.safetensors``
+(tensor ``embedding.weight``) and ``tokenizer.json``, optionally followed by ``Normalize``.
+
+Semantics (sentence-transformers 6.2, ``StaticEmbedding.preprocess`` + ``EmbeddingBag(mean)``):
+``encode_batch(add_special_tokens=False)`` with padding off; tokenizer.json's ``truncation`` block
+still applies; the unknown token is kept; no character cut. ``SentenceTransformer.encode`` does
+not normalise unless the pipeline has a ``Normalize`` module.
+
+Like ``StaticEmbedding.load``, a module whose weights are in Model2Vec form (``embeddings`` with
+optional ``mapping``/``weights``) is folded to one row per token.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from ..errors import ModelFormatError
+from ..io.safetensors import open_safetensors
+from ..io.table import MappedTable
+from .base import (
+    EncodeSemantics,
+    Layout,
+    ModelParts,
+    dense_table,
+    optional_tensor,
+    read_json,
+    require_file,
+)
+
+NAME = "sentence-transformers"
+_MODULE_DIRS = ("0_StaticEmbedding/", "")
+
+
+def matches(files: frozenset[str]) -> bool:
+    return "modules.json" in files and _module_dir(files) is not None
+
+
+def needed_files(files: frozenset[str]) -> list[str]:
+    module_dir = _module_dir(files) or ""
+    extra = [f for f in ("config_sentence_transformers.json",) if f in files]
+    return ["modules.json", *extra, f"{module_dir}model.safetensors", f"{module_dir}tokenizer.json"]
+
+
+def _module_dir(files: frozenset[str]) -> str | None:
+    for prefix in _MODULE_DIRS:
+        if f"{prefix}model.safetensors" in files:
+            return prefix
+    return None
+
+
+def load(directory: Path, table: str) -> ModelParts:
+    modules_path = require_file(directory, "modules.json", NAME)
+    modules = read_json(modules_path, list)
+    entries = sorted(modules, key=lambda m: m.get("idx", 0) if isinstance(m, dict) else 0)
+    types = [str(m.get("type", "")) if isinstance(m, dict) else repr(m) for m in entries]
+    if not types or not types[0].endswith("StaticEmbedding"):
+        raise ModelFormatError(
+            f"{modules_path}: the first module must be a StaticEmbedding, found {types}"
+        )
+    unsupported = [t for t in types[1:] if not t.endswith("Normalize")]
+    if unsupported:
+        raise ModelFormatError(
+            f"{modules_path}: only Normalize may follow StaticEmbedding, found {unsupported}"
+        )
+    module_dir = PurePosixPath(str(entries[0].get("path", "")))
+    prefix = "" if str(module_dir) == "." else f"{module_dir}/"
+    weights_path = require_file(directory, f"{prefix}model.safetensors", NAME)
+    tokenizer_path = require_file(directory, f"{prefix}tokenizer.json", NAME)
+    tensors = open_safetensors(weights_path)
+    if "embedding.weight" in tensors:
+        token_table = dense_table(tensors, "embedding.weight")
+    elif "embeddings" in tensors:
+        base = dense_table(tensors, "embeddings")
+        token_table = MappedTable(
+            base,
+            optional_tensor(tensors, "mapping"),
+            optional_tensor(tensors, "weights"),
+            source=str(weights_path),
+            compute_dtype=base.compute_dtype,
+        )
+    else:
+        raise ModelFormatError(
+            f"{weights_path}: expected tensor 'embedding.weight' (or Model2Vec 'embeddings'), "
+            f"found {tensors.names()}"
+        )
+    semantics = EncodeSemantics(
+        char_limit=None,
+        token_limit=None,
+        apply_tokenizer_truncation=True,
+        drop_unk=False,
+        normalize_default=len(types) > 1,
+    )
+    return ModelParts(NAME, token_table, tokenizer_path, semantics)
+
+
+LAYOUT = Layout(
+    name=NAME,
+    needs="modules.json + model.safetensors (embedding.weight) + tokenizer.json, at the root or "
+    "in 0_StaticEmbedding/",
+    matches=matches,
+    needed_files=needed_files,
+    load=load,
+)

@@ -1,0 +1,54 @@
+"""Post-processing after pooling: an element-wise head, Matryoshka truncation, L2 normalisation.
+
+Order in the runner: pooled mean -> head (if the model has one) -> keep the first ``truncate_dim``
+columns -> L2-normalise. Everything stays float32.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+
+class Head(Protocol):
+    """An element-wise transform of pooled vectors (float32 in, float32 out, same shape)."""
+
+    def __call__(self, pooled: np.ndarray) -> np.ndarray: ...
+
+
+class SeparableDyT:
+    """``beta * tanh(alpha * x + bias)`` with one (alpha, beta, bias) triple per dimension."""
+
+    def __init__(self, alpha: np.ndarray, beta: np.ndarray, bias: np.ndarray) -> None:
+        shapes = {np.shape(alpha), np.shape(beta), np.shape(bias)}
+        if len(shapes) != 1 or len(np.shape(alpha)) != 1:
+            raise ValueError(
+                f"alpha, beta and bias must be 1-D of one length, found shapes "
+                f"{np.shape(alpha)}, {np.shape(beta)}, {np.shape(bias)}"
+            )
+        self.alpha = np.asarray(alpha, dtype=np.float32)
+        self.beta = np.asarray(beta, dtype=np.float32)
+        self.bias = np.asarray(bias, dtype=np.float32)
+        self.dim = len(self.alpha)
+
+    def __call__(self, pooled: np.ndarray) -> np.ndarray:
+        out = pooled * self.alpha
+        out += self.bias
+        np.tanh(out, out=out)
+        out *= self.beta
+        return out
+
+
+def truncate(vectors: np.ndarray, dim: int | None) -> np.ndarray:
+    """The first ``dim`` columns (Matryoshka), as a C-contiguous array; ``None`` keeps all."""
+    if dim is None or dim == vectors.shape[-1]:
+        return vectors
+    return np.ascontiguousarray(vectors[..., :dim])
+
+
+def l2_normalize(vectors: np.ndarray) -> np.ndarray:
+    """Rows divided by their L2 norm, as a new float32 array; zero rows stay zero (never NaN)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.sqrt(np.einsum("...i,...i->...", vectors, vectors))[..., None]
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)

@@ -1,0 +1,220 @@
+"""Reading ``.safetensors`` files as zero-copy, memory-mapped numpy arrays.
+
+Layout: an 8-byte little-endian header length ``n``, ``n`` bytes of JSON describing each tensor
+(``dtype``, ``shape``, ``data_offsets`` relative to the buffer), then the buffer. The header is
+validated completely before any tensor is handed out; every tensor is a view into one read-only
+``np.memmap`` of the file, so opening a 400 MB table reads only its header.
+
+BF16 has no numpy dtype: :meth:`SafetensorsFile.tensor` returns its raw ``uint16`` bits and
+:func:`bf16_to_float32` widens them (exactly) when the values are needed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SafetensorsError
+
+MAX_HEADER_BYTES = 100_000_000
+
+DTYPES: dict[str, np.dtype] = {
+    "F64": np.dtype("<f8"),
+    "F32": np.dtype("<f4"),
+    "F16": np.dtype("<f2"),
+    "BF16": np.dtype("<u2"),
+    "I64": np.dtype("<i8"),
+    "I32": np.dtype("<i4"),
+    "I16": np.dtype("<i2"),
+    "I8": np.dtype("i1"),
+    "U8": np.dtype("u1"),
+    "BOOL": np.dtype("?"),
+}
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One header entry: where a tensor's bytes are and how to read them."""
+
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    begin: int
+    end: int
+
+
+class SafetensorsFile:
+    """A validated safetensors file; tensors are read-only views of one memory map."""
+
+    def __init__(
+        self,
+        path: Path,
+        tensors: dict[str, TensorInfo],
+        metadata: dict[str, str],
+        buffer_start: int,
+    ) -> None:
+        self.path = path
+        self.tensors = tensors
+        self.metadata = metadata
+        self._buffer_start = buffer_start
+        self._map: np.memmap | None = None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.tensors
+
+    def names(self) -> list[str]:
+        """Tensor names in the order of their bytes in the file."""
+        return list(self.tensors)
+
+    def tensor(self, name: str) -> np.ndarray:
+        """The tensor ``name`` as a read-only array backed by the file (BF16 as raw ``uint16``)."""
+        info = self.tensors.get(name)
+        if info is None:
+            raise SafetensorsError(
+                f"{self.path}: no tensor named {name!r}; the file holds {sorted(self.tensors)}"
+            )
+        dtype = DTYPES[info.dtype]
+        if info.end == info.begin:
+            return np.zeros(info.shape, dtype=dtype)
+        raw = self._memory_map()[self._buffer_start + info.begin : self._buffer_start + info.end]
+        return raw.view(dtype).reshape(info.shape)
+
+    def float32(self, name: str) -> np.ndarray:
+        """The tensor ``name`` converted to float32 (a copy; use for small tensors only)."""
+        info = self.tensors.get(name)
+        array = self.tensor(name)
+        if info is not None and info.dtype == "BF16":
+            return bf16_to_float32(array)
+        return np.asarray(array, dtype=np.float32).copy()
+
+    def _memory_map(self) -> np.memmap:
+        if self._map is None:
+            self._map = np.memmap(self.path, dtype=np.uint8, mode="r")
+        return self._map
+
+
+def bf16_to_float32(bits: np.ndarray) -> np.ndarray:
+    """Widen raw bfloat16 bits (``uint16``) to float32; exact, since bf16 is float32's top half."""
+    return (np.asarray(bits, dtype=np.uint32) << 16).view(np.float32)
+
+
+def open_safetensors(path: str | os.PathLike[str]) -> SafetensorsFile:
+    """Validate the header of the safetensors file at ``path`` and return its tensors.
+
+    >>> f = open_safetensors("model.safetensors")  # doctest: +SKIP
+    >>> f.tensor("embeddings").shape  # doctest: +SKIP
+    (29528, 64)
+    """
+    path = Path(path)
+    try:
+        file_size = path.stat().st_size
+        with open(path, "rb") as handle:
+            prefix = handle.read(8)
+            if len(prefix) < 8:
+                raise SafetensorsError(
+                    f"{path}: file is {file_size} bytes, too short for the 8-byte header length"
+                )
+            header_len = int.from_bytes(prefix, "little")
+            if header_len > min(file_size - 8, MAX_HEADER_BYTES):
+                raise SafetensorsError(
+                    f"{path}: header length field says {header_len} bytes, but the file has only "
+                    f"{file_size - 8} bytes after it (limit {MAX_HEADER_BYTES}); the file is "
+                    f"truncated or not a safetensors file"
+                )
+            header_bytes = handle.read(header_len)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise SafetensorsError(f"{path}: cannot read file: {exc}") from exc
+    header = _parse_header(path, header_bytes)
+    buffer_len = file_size - 8 - header_len
+    metadata = _parse_metadata(path, header.pop("__metadata__", None))
+    infos = [_parse_entry(path, name, entry, buffer_len) for name, entry in header.items()]
+    infos.sort(key=lambda info: (info.begin, info.end))
+    _check_no_overlap(path, infos)
+    return SafetensorsFile(path, {i.name: i for i in infos}, metadata, 8 + header_len)
+
+
+def _parse_header(path: Path, header_bytes: bytes) -> dict[str, Any]:
+    try:
+        header = json.loads(header_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SafetensorsError(f"{path}: header is not valid UTF-8 JSON: {exc}") from exc
+    if not isinstance(header, dict):
+        raise SafetensorsError(
+            f"{path}: header must be a JSON object, found {type(header).__name__}"
+        )
+    return header
+
+
+def _parse_metadata(path: Path, metadata: object) -> dict[str, str]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
+        raise SafetensorsError(
+            f"{path}: '__metadata__' must be an object of string values, found {metadata!r}"
+        )
+    return dict(metadata)
+
+
+def _parse_entry(path: Path, name: str, entry: object, buffer_len: int) -> TensorInfo:
+    where = f"{path}: tensor {name!r}"
+    if not isinstance(entry, dict):
+        raise SafetensorsError(f"{where}: entry must be an object, found {entry!r}")
+    missing = [key for key in ("dtype", "shape", "data_offsets") if key not in entry]
+    if missing:
+        raise SafetensorsError(f"{where}: entry lacks {missing}; found keys {sorted(entry)}")
+    dtype = entry["dtype"]
+    if dtype not in DTYPES:
+        raise SafetensorsError(
+            f"{where}: unknown dtype {dtype!r}; expected one of {sorted(DTYPES)}"
+        )
+    shape = entry["shape"]
+    if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
+        raise SafetensorsError(f"{where}: shape must be a list of integers >= 0, found {shape!r}")
+    offsets = entry["data_offsets"]
+    if (
+        not isinstance(offsets, list)
+        or len(offsets) != 2
+        or not all(_is_int(o) for o in offsets)
+        or not 0 <= offsets[0] <= offsets[1]
+    ):
+        raise SafetensorsError(
+            f"{where}: data_offsets must be [begin, end] with 0 <= begin <= end, found {offsets!r}"
+        )
+    begin, end = offsets
+    if end > buffer_len:
+        raise SafetensorsError(
+            f"{where}: data_offsets {offsets} reach past the end of the data buffer "
+            f"({buffer_len} bytes); the file is truncated or the header is wrong"
+        )
+    expected = math.prod(shape) * DTYPES[dtype].itemsize
+    if expected != end - begin:
+        raise SafetensorsError(
+            f"{where}: shape {shape} of {dtype} needs {expected} bytes, but data_offsets "
+            f"{offsets} span {end - begin} bytes"
+        )
+    return TensorInfo(name, dtype, tuple(shape), begin, end)
+
+
+def _check_no_overlap(path: Path, infos: list[TensorInfo]) -> None:
+    spans = [info for info in infos if info.end > info.begin]
+    for previous, current in pairwise(spans):
+        if current.begin < previous.end:
+            raise SafetensorsError(
+                f"{path}: tensors {previous.name!r} (bytes {previous.begin}..{previous.end}) and "
+                f"{current.name!r} (bytes {current.begin}..{current.end}) overlap"
+            )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

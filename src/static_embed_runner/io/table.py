@@ -1,0 +1,115 @@
+"""Token tables behind one interface: ``gather(unique_ids) -> float32 rows``.
+
+Pooling asks a table only for the distinct ids of a batch, so every storage decodes just those
+rows: a dense (usually memory-mapped) array in any dtype, the packed 4-bit table
+(:class:`~static_embed_runner.io.q4.Q4Table`), or a vocabulary-quantised Model2Vec table where
+token ``i`` is row ``mapping[i]`` scaled by ``weights[i]``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from ..errors import ModelFormatError
+from .safetensors import bf16_to_float32
+
+
+class Table(Protocol):
+    """What pooling needs from a token table.
+
+    ``compute_dtype`` is float32, or float64 where the reference library averages in float64
+    (float64 tables; Model2Vec int8 and per-token-weighted tables); pooling sums in it.
+    """
+
+    vocab_size: int
+    dim: int
+    storage: str
+    compute_dtype: np.dtype
+
+    def gather(self, ids: np.ndarray) -> np.ndarray:
+        """Rows ``ids`` (1-D ints < vocab_size) as a new ``(len, dim)`` compute_dtype array."""
+        ...
+
+
+class DenseTable:
+    """A ``(vocab, dim)`` array of float64/32/16, bfloat16 bits or int8, converted per gather."""
+
+    def __init__(
+        self,
+        array: np.ndarray,
+        *,
+        bf16: bool = False,
+        source: str = "<memory>",
+        compute_dtype: type = np.float32,
+    ) -> None:
+        if array.ndim != 2:
+            raise ModelFormatError(
+                f"{source}: token table must be 2-D (vocab, dim), found shape {array.shape}"
+            )
+        allowed = "u2" if bf16 else "f8 f4 f2 i1"
+        if array.dtype.kind + str(array.dtype.itemsize) not in allowed.split():
+            raise ModelFormatError(
+                f"{source}: token table dtype must be float64, float32, float16, bfloat16 or "
+                f"int8, found {array.dtype}"
+            )
+        self._array = array
+        self._bf16 = bf16
+        self.vocab_size = int(array.shape[0])
+        self.dim = int(array.shape[1])
+        self.storage = "bfloat16" if bf16 else array.dtype.name
+        self.compute_dtype = np.dtype(compute_dtype)
+
+    def gather(self, ids: np.ndarray) -> np.ndarray:
+        rows = np.take(self._array, ids, axis=0)
+        if self._bf16:
+            rows = bf16_to_float32(rows)
+        return rows.astype(self.compute_dtype, copy=False)
+
+
+class MappedTable:
+    """Token ``i`` = ``base[mapping[i]] * weights[i]`` (either part optional)."""
+
+    def __init__(
+        self,
+        base: Table,
+        mapping: np.ndarray | None,
+        weights: np.ndarray | None,
+        source: str = "<memory>",
+        compute_dtype: type = np.float32,
+    ) -> None:
+        vocab = base.vocab_size if mapping is None else len(mapping)
+        if mapping is not None:
+            if mapping.ndim != 1 or mapping.dtype.kind not in "iu":
+                raise ModelFormatError(
+                    f"{source}: 'mapping' must be a 1-D integer tensor, "
+                    f"found {mapping.dtype} of shape {mapping.shape}"
+                )
+            if len(mapping) and (mapping.min() < 0 or mapping.max() >= base.vocab_size):
+                raise ModelFormatError(
+                    f"{source}: 'mapping' points at rows {int(mapping.min())}..{int(mapping.max())}"
+                    f", but the table has {base.vocab_size} rows"
+                )
+            mapping = np.ascontiguousarray(mapping, dtype=np.int64)
+        if weights is not None:
+            if weights.shape != (vocab,) or weights.dtype.kind != "f":
+                raise ModelFormatError(
+                    f"{source}: 'weights' must be a 1-D float tensor with one value per token "
+                    f"({vocab}), found {weights.dtype} of shape {weights.shape}"
+                )
+            weights = np.asarray(weights, dtype=np.float64)
+        self._base = base
+        self._mapping = mapping
+        self._weights = weights
+        self.vocab_size = int(vocab)
+        self.dim = base.dim
+        self.storage = base.storage
+        self.compute_dtype = np.dtype(compute_dtype)
+
+    def gather(self, ids: np.ndarray) -> np.ndarray:
+        rows = self._base.gather(ids if self._mapping is None else self._mapping[ids])
+        if self._weights is not None:
+            # Scaled in float64 (as both references do), then rounded once to compute_dtype.
+            rows = rows.astype(np.float64) * self._weights[ids][:, None]
+        return rows.astype(self.compute_dtype, copy=False)

@@ -1,0 +1,100 @@
+"""Mean pooling: token ids per text -> one float32 vector per text.
+
+Plain algorithm (what the references compute): for each text, start from zero, add the table
+row of each token in order (in the table's ``compute_dtype``, float32 unless the reference uses
+float64), divide by the number of tokens, round to float32; no tokens -> zeros.
+torch's ``EmbeddingBag(mode="mean")`` (sentence-transformers) and numpy's ``mean`` over a bucket of
+equal-length texts (model2vec) both add in exactly this order, so following it gives bit-identical
+vectors, and a text gets the same bits alone or in any batch.
+
+Fast form: texts are processed in chunks of at most ``max_cells`` (tokens x dim) gathered values.
+Per chunk, the distinct ids are decoded once (``table.gather``; this is where a 4-bit table pays
+its decoding), texts are grouped by token count, and each group is one gather into a
+``(texts, length, dim)`` block summed along the token axis. Work is linear in the number of tokens
+and memory is bounded by the chunk. (A count-matrix x unique-rows matrix product is faster only
+with a fast multi-threaded BLAS and changes the summation order, hence the last bits; see
+``bench/bench_pooling_scaling.py``.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import chain
+
+import numpy as np
+
+from .errors import ModelFormatError
+from .io.table import Table
+
+DEFAULT_MAX_CELLS = 1 << 23
+
+
+def mean_pool(
+    token_ids: Sequence[Sequence[int]], table: Table, *, max_cells: int = DEFAULT_MAX_CELLS
+) -> np.ndarray:
+    """Average the rows of each text's tokens: a float32 C-contiguous ``(len(token_ids), dim)``."""
+    n = len(token_ids)
+    out = np.zeros((n, table.dim), dtype=np.float32)
+    lengths = np.fromiter(map(len, token_ids), dtype=np.int64, count=n)
+    ends = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ends[1:])
+    max_tokens = max(1, max_cells // max(table.dim, 1))
+    start = 0
+    while start < n:
+        stop = int(np.searchsorted(ends, ends[start] + max_tokens, side="right")) - 1
+        stop = min(max(stop, start + 1), n)
+        if ends[stop] > ends[start]:
+            _pool_chunk(token_ids[start:stop], lengths[start:stop], table, out[start:stop])
+        start = stop
+    return out
+
+
+def _pool_chunk(
+    token_ids: Sequence[Sequence[int]], lengths: np.ndarray, table: Table, out: np.ndarray
+) -> None:
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    flat = np.fromiter(chain.from_iterable(token_ids), dtype=np.int64, count=int(lengths.sum()))
+    unique, inverse = np.unique(flat, return_inverse=True)
+    if unique[0] < 0 or unique[-1] >= table.vocab_size:
+        bad = int(unique[0] if unique[0] < 0 else unique[-1])
+        raise ModelFormatError(
+            f"token id {bad} is outside the token table ({table.vocab_size} rows); "
+            f"the tokenizer and the table do not belong together"
+        )
+    rows = table.gather(unique)
+    order = np.argsort(lengths, kind="stable")
+    sorted_lengths = lengths[order]
+    group_starts = np.flatnonzero(np.diff(sorted_lengths, prepend=-1))
+    for first, last in zip(group_starts, [*group_starts[1:], len(order)], strict=True):
+        length = int(sorted_lengths[first])
+        if length == 0:
+            continue
+        members = order[first:last]
+        positions = starts[members][:, None] + np.arange(length)
+        block = np.take(rows, inverse[positions], axis=0)
+        out[members] = _sum_tokens(block) / block.dtype.type(length)
+
+
+def _sum_tokens(block: np.ndarray) -> np.ndarray:
+    """Sum ``(texts, tokens, dim)`` over tokens, strictly in token order.
+
+    numpy reduces along a non-innermost axis one slice at a time (sequential); with ``dim == 1``
+    the token axis becomes innermost and numpy would switch to pairwise summation, so that case
+    takes the (always sequential) running sum instead.
+    """
+    if block.shape[2] == 1:
+        return np.cumsum(block, axis=1)[:, -1]
+    return np.add.reduce(block, axis=1)
+
+
+def mean_pool_reference(token_ids: Sequence[Sequence[int]], table: Table) -> np.ndarray:
+    """The plain algorithm, one text and one token at a time (for tests)."""
+    out = np.zeros((len(token_ids), table.dim), dtype=np.float32)
+    for i, ids in enumerate(token_ids):
+        if len(ids):
+            total = np.zeros(table.dim, dtype=table.compute_dtype)
+            for row in table.gather(np.asarray(ids, dtype=np.int64)):
+                total += row
+            out[i] = total / total.dtype.type(len(ids))
+    return out

@@ -1,0 +1,181 @@
+"""StaticEmbedRunner: ``load()`` wires files -> layout -> tokenizer; ``encode()`` runs the pipeline.
+
+encode: cut strings (if the layout does) -> tokenize -> drop the unknown token (if the layout
+does) -> mean-pool -> head -> Matryoshka truncation -> L2 normalisation.
+
+>>> runner = StaticEmbedRunner.load()  # doctest: +SKIP
+>>> runner.encode(["a text", "another"]).shape  # doctest: +SKIP
+(2, 256)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelFileNotFoundError, ModelFormatError
+from .formats.base import EncodeSemantics, ModelParts
+from .formats.detect import detect_layout
+from .head import Head, l2_normalize, truncate
+from .io.table import Table
+from .pooling import mean_pool
+from .tokenizer.backend import BACKENDS, TokenizerLike, load_tokenizer
+from .tokenizer.truncation import Truncation
+
+TABLES = ("q4", "f32")
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "data" / "default_model"
+DEFAULT_BATCH_SIZE = 1024
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+class StaticEmbedRunner:
+    """A loaded static-embedding model; safe to share between threads (no mutable state)."""
+
+    def __init__(self, parts: ModelParts, tokenizer: TokenizerLike) -> None:
+        self._table: Table = parts.table
+        self._head: Head | None = parts.head
+        self._semantics: EncodeSemantics = parts.semantics
+        self.tokenizer = tokenizer
+        self.model_format: str = parts.format
+        self.dim: int = parts.table.dim
+        self._unk_id = tokenizer.unk_token_id if parts.semantics.drop_unk else None
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path | None = None,
+        *,
+        table: str = "q4",
+        tokenizer_backend: str = "auto",
+        revision: str | None = None,
+    ) -> StaticEmbedRunner:
+        """Load a model folder, a Hub repository ("org/name") or, with no path, the default model.
+
+        ``table="q4"`` keeps a packed 4-bit table packed; ``"f32"`` decodes it once at load. Other
+        tables are memory-mapped as stored either way. ``tokenizer_backend``: ``"auto"``,
+        ``"lite"`` (pure Python) or ``"tokenizers"`` (the Rust package).
+        """
+        if table not in TABLES:
+            raise ValueError(f"table must be one of {TABLES}, got {table!r}")
+        if tokenizer_backend not in BACKENDS:
+            raise ValueError(
+                f"tokenizer_backend must be one of {BACKENDS}, got {tokenizer_backend!r}"
+            )
+        directory = _resolve(path, revision)
+        parts = detect_layout(directory).load(directory, table)
+        tokenizer = _configure(load_tokenizer(parts.tokenizer_file, tokenizer_backend), parts)
+        vocab_size = tokenizer.get_vocab_size()
+        if vocab_size > parts.table.vocab_size:
+            raise ModelFormatError(
+                f"{directory}: the tokenizer has {vocab_size} tokens but the token table has only "
+                f"{parts.table.vocab_size} rows; ids {parts.table.vocab_size}..{vocab_size - 1} "
+                f"would have no vector"
+            )
+        return cls(parts, tokenizer)
+
+    def encode(
+        self,
+        texts: str | Iterable[str],
+        *,
+        normalize: bool | None = True,
+        truncate_dim: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> np.ndarray:
+        """Embed a text (-> ``(dim,)``) or a list of texts (-> ``(n, dim)``); float32, C-contiguous.
+
+        ``normalize``: True (default) L2-normalises, False returns the raw mean (after the head),
+        None does what the model's reference library does by default. ``truncate_dim`` keeps the
+        first dimensions (Matryoshka) before normalising. ``batch_size`` bounds how many texts are
+        tokenized at once; it does not change the result.
+        """
+        single = isinstance(texts, str)
+        batch = _check_texts(texts)
+        out_dim = self._check_truncate_dim(truncate_dim)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if normalize is None:
+            normalize = self._semantics.normalize_default
+        out = np.empty((len(batch), out_dim), dtype=np.float32)
+        for start in range(0, len(batch), batch_size):
+            chunk = batch[start : start + batch_size]
+            vectors = mean_pool(self._token_ids(chunk), self._table)
+            if self._head is not None:
+                vectors = self._head(vectors)
+            vectors = truncate(vectors, out_dim)
+            out[start : start + len(chunk)] = l2_normalize(vectors) if normalize else vectors
+        return out[0] if single else out
+
+    def _token_ids(self, texts: list[str]) -> list[list[int]]:
+        limit = self._semantics.char_limit
+        if limit is not None:
+            texts = [text[:limit] for text in texts]
+        ids = self.tokenizer.encode_batch(texts)
+        unk = self._unk_id
+        if unk is not None:
+            ids = [[i for i in seq if i != unk] if unk in seq else seq for seq in ids]
+        return ids
+
+    def _check_truncate_dim(self, truncate_dim: int | None) -> int:
+        if truncate_dim is None:
+            return self.dim
+        if isinstance(truncate_dim, bool) or not isinstance(truncate_dim, int):
+            raise TypeError(f"truncate_dim must be an int or None, got {truncate_dim!r}")
+        if not 1 <= truncate_dim <= self.dim:
+            raise ValueError(
+                f"truncate_dim must be between 1 and the model dimension {self.dim}, "
+                f"got {truncate_dim}"
+            )
+        return truncate_dim
+
+    def __repr__(self) -> str:
+        return (
+            f"StaticEmbedRunner(format={self.model_format!r}, dim={self.dim}, "
+            f"vocab={self._table.vocab_size}, table={self._table.storage!r}, "
+            f"tokenizer={self.tokenizer.backend!r})"
+        )
+
+
+def _configure(tokenizer: TokenizerLike, parts: ModelParts) -> TokenizerLike:
+    semantics = parts.semantics
+    if semantics.token_limit is not None:
+        return tokenizer.with_truncation(Truncation(semantics.token_limit))
+    if not semantics.apply_tokenizer_truncation:
+        return tokenizer.with_truncation(None)
+    return tokenizer
+
+
+def _check_texts(texts: object) -> list[str]:
+    if isinstance(texts, str):
+        return [texts]
+    if texts is None or isinstance(texts, (bytes, bytearray)) or not isinstance(texts, Iterable):
+        raise TypeError(f"texts must be a str or a list of str, got {type(texts).__name__}")
+    batch = list(texts)
+    for index, text in enumerate(batch):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{index}] must be a str, got {type(text).__name__}")
+    return batch
+
+
+def _resolve(path: str | Path | None, revision: str | None) -> Path:
+    if path is None:
+        if not DEFAULT_MODEL_DIR.is_dir():
+            raise ModelFileNotFoundError(
+                f"the embedded default model is missing from {DEFAULT_MODEL_DIR}; "
+                f"reinstall static-embed-runner or pass a model path"
+            )
+        return DEFAULT_MODEL_DIR
+    local = Path(path).expanduser()
+    if local.is_dir():
+        return local
+    if local.exists():
+        raise ModelFileNotFoundError(f"{local}: expected a model folder, found a file")
+    if isinstance(path, str) and _REPO_ID.match(path):
+        from .io.hub import snapshot_download
+
+        return Path(snapshot_download(path, revision=revision))
+    raise ModelFileNotFoundError(
+        f"{path}: no such model folder (and not a Hugging Face repository id like 'org/name')"
+    )
