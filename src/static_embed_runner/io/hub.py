@@ -452,8 +452,8 @@ class _RepoCache:
     def cached_snapshot(self, revision: str, select: FileSelector, *, reason: str) -> Path:
         """The cached snapshot of ``revision`` if it has all needed files, else OfflineModeError."""
         how = (
-            f"Run once with network access (unset HF_HUB_OFFLINE) to download {self.repo_id}, "
-            f"or pass a local directory."
+            f"Download {self.repo_id} once with network access (HF_HUB_OFFLINE unset), "
+            "or pass a local model directory."
         )
         why = f" ({reason})" if reason else ""
         commit = self.resolve_ref(revision)

@@ -1,0 +1,582 @@
+"""The ``static-embed-runner`` command: parse arguments, read texts, write vectors.
+
+All embedding work is delegated to :class:`StaticEmbedRunner`; this module only does argument
+parsing and I/O. Input is read and encoded batch by batch and written as it goes, so memory stays
+bounded however long the input is. stdout carries data only; messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import os
+import struct
+import sys
+import time
+import traceback
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .runner import StaticEmbedRunner
+
+PROG = "static-embed-runner"
+OUTPUT_SUFFIXES = (".npy", ".npz", ".jsonl")
+
+DESCRIPTION = """\
+Embed texts with a static-embedding model (sentence-transformers StaticEmbedding, Model2Vec,
+SSE 4-bit). Vectors are float32, L2-normalised unless --no-normalize.
+
+Which positional is the model:
+  - With -m/--model, every positional argument is a text.
+  - Otherwise the first positional is the MODEL when it is an existing directory, or when it
+    has no whitespace and contains a '/' (a path such as ./models/x, or a Hugging Face id such
+    as org/name). Anything else is the first TEXT, and the embedded default model is used.
+  - Everything after a bare -- is a text. Use it for a text that looks like a path or starts
+    with '-':  static-embed-runner -- "and/or"
+  The rule never depends on the network or on what the Hub holds: a mistyped model name is
+  an error, never silently embedded as a text.
+"""
+
+EPILOG = """\
+output:
+  Without --out, stdout gets one JSON array per text (JSON lines), in input order.
+  --out FILE.npy   one float32 array (n, dim)
+  --out FILE.npz   the same array stored as "embeddings"
+  --out FILE.jsonl one JSON array per line, as on stdout
+  The file appears only when complete (written to a temporary name, then renamed).
+
+examples:
+  static-embed-runner "A cat sits on the mat." "A dog lies on the rug."
+  static-embed-runner minishlab/potion-base-8M "one text" "another text"
+  static-embed-runner path/to/model -i texts.txt --out emb.npy
+  cat texts.txt | static-embed-runner -i - --truncate-dim 128 > emb.jsonl
+  static-embed-runner org/name -i docs.jsonl --format jsonl --text-field body --out emb.npz
+  static-embed-runner path/to/model --bench
+  HF_HUB_OFFLINE=1 static-embed-runner org/name "uses the local Hub cache only"
+
+exit status: 0 success, 2 usage error, 1 runtime error (one line on stderr; --debug for a
+traceback).
+"""
+
+BENCH_TEXTS = (
+    "The quick brown fox jumps over the lazy dog.",
+    "Static embeddings average the rows of a token table.",
+    "Prices rose 12.5% in the third quarter, according to the report.",
+    "How do I reset my password if I no longer have access to my email?",
+    "東京は日本の首都です。",
+    "Der schnelle braune Fuchs springt über den faulen Hund.",
+    "A short query",
+    "Machine learning models turn sentences into vectors that can be compared with cosine "
+    "similarity, which makes semantic search over large document collections fast and cheap.",
+)
+
+
+class UsageError(Exception):
+    """A command-line mistake: reported with the usage line and exit status 2."""
+
+
+class InputError(Exception):
+    """The input file cannot be read as the requested format: exit status 1."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .runner import DEFAULT_BATCH_SIZE
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "args",
+        nargs="*",
+        metavar="[MODEL] TEXT",
+        help="optional model (directory or org/name, see above), then texts to embed",
+    )
+    parser.add_argument(
+        "-m", "--model", help="model directory or Hub id org/name (default: the embedded model)"
+    )
+    parser.add_argument("--revision", help="Hub branch, tag or commit (default: main)")
+    parser.add_argument(
+        "-i",
+        "--input",
+        metavar="FILE|-",
+        help="read texts from FILE ('-' for stdin): one per line, or JSON lines with --format",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("lines", "jsonl"),
+        default="lines",
+        help="input format of -i (default: lines; every line is a text, empty ones included)",
+    )
+    parser.add_argument(
+        "--text-field",
+        default="text",
+        metavar="NAME",
+        help="field holding the text in --format jsonl (default: text)",
+    )
+    parser.add_argument(
+        "-o", "--out", metavar="FILE", help="write vectors to FILE.npy, FILE.npz or FILE.jsonl"
+    )
+    parser.add_argument(
+        "--truncate-dim",
+        type=_positive_int,
+        metavar="N",
+        help="keep the first N dimensions (Matryoshka), then normalise",
+    )
+    parser.add_argument(
+        "--no-normalize", action="store_true", help="do not L2-normalise the vectors"
+    )
+    parser.add_argument(
+        "--table",
+        choices=("q4", "f32"),
+        default="q4",
+        help="4-bit models: keep the table packed (q4, default) or decode it at load (f32)",
+    )
+    parser.add_argument(
+        "--tokenizer",
+        choices=("auto", "lite", "tokenizers"),
+        default="auto",
+        help="tokenizer backend: pure Python (lite), Rust tokenizers package, or auto (default)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=DEFAULT_BATCH_SIZE,
+        metavar="N",
+        help=f"texts encoded and written per step (default: {DEFAULT_BATCH_SIZE})",
+    )
+    parser.add_argument(
+        "--bench",
+        action="store_true",
+        help="print load time, single-text latency p50/p95 and batch texts/s, then exit",
+    )
+    parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 runtime error, 2 usage error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    options, after_dashdash = _split_at_dashdash(argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_intermixed_args(options)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return _run(args, after_dashdash)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        _report(f"error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        _report("interrupted")
+        return 130
+    except BrokenPipeError:
+        # The reader of stdout went away (e.g. `| head`): stop quietly, as Python's docs advise.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        hint = "" if args.debug else " (--debug for a traceback)"
+        _report(f"error: {message}{hint}")
+        return 1
+
+
+def _report(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def _split_at_dashdash(argv: list[str]) -> tuple[list[str], list[str]]:
+    if "--" in argv:
+        cut = argv.index("--")
+        return argv[:cut], argv[cut + 1 :]
+    return argv, []
+
+
+def _run(args: argparse.Namespace, after_dashdash: list[str]) -> int:
+    from .errors import ModelFileNotFoundError, RepositoryNotFoundError
+    from .runner import StaticEmbedRunner
+
+    model, texts = choose_model(args.model, args.args, after_dashdash)
+    if texts and args.input is not None:
+        raise UsageError("give texts either as arguments or with -i, not both")
+    if not texts and args.input is None and not args.bench:
+        raise UsageError("nothing to embed: give TEXT arguments or -i FILE|- (see --help)")
+    if args.out is not None and not args.out.endswith(OUTPUT_SUFFIXES):
+        raise UsageError(f"--out must end in {', '.join(OUTPUT_SUFFIXES)}, got {args.out!r}")
+    if args.format != "lines" and args.input is None:
+        raise UsageError("--format applies to -i input only")
+
+    started = time.perf_counter()
+    try:
+        runner = StaticEmbedRunner.load(
+            model, table=args.table, tokenizer_backend=args.tokenizer, revision=args.revision
+        )
+    except (RepositoryNotFoundError, ModelFileNotFoundError) as exc:
+        if model is not None and args.model is None:
+            raise type(exc)(
+                f"{exc} (if {model!r} was meant as a text, put it after --: "
+                f"{PROG} -- {_quote(model)})"
+            ) from exc
+        raise
+    load_seconds = time.perf_counter() - started
+    if args.truncate_dim is not None and args.truncate_dim > runner.dim:
+        raise UsageError(
+            f"--truncate-dim {args.truncate_dim} exceeds the model dimension {runner.dim}"
+        )
+
+    if args.bench:
+        sample = texts
+        if args.input is not None:
+            sample = list(islice(_read_texts(args.input, args.format, args.text_field), 10_000))
+        _print_bench(runner, model, bench(runner, sample, batch_size=args.batch_size), load_seconds)
+        return 0
+
+    source = iter(texts) if texts else _read_texts(args.input, args.format, args.text_field)
+    dim = args.truncate_dim or runner.dim
+    writer = open_writer(args.out, dim)
+    progress = Progress(enabled=args.input is not None and sys.stderr.isatty())
+    try:
+        for batch in _batched(source, args.batch_size):
+            vectors = runner.encode(
+                batch,
+                normalize=not args.no_normalize,
+                truncate_dim=args.truncate_dim,
+                batch_size=args.batch_size,
+            )
+            writer.write(vectors)
+            progress.update(len(batch))
+        writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        progress.close()
+    return 0
+
+
+def choose_model(
+    model_option: str | None, positionals: list[str], after_dashdash: list[str]
+) -> tuple[str | None, list[str]]:
+    """Split the command line into (model or None for the default, texts); see ``--help``."""
+    if model_option is not None:
+        return model_option, [*positionals, *after_dashdash]
+    if positionals:
+        first = positionals[0]
+        path = Path(first).expanduser()
+        if path.is_dir():
+            return first, [*positionals[1:], *after_dashdash]
+        if _looks_like_a_path(first):
+            if path.is_file():
+                raise UsageError(
+                    f"{first!r} is a file, not a model folder; to embed its lines use -i {first}"
+                )
+            return first, [*positionals[1:], *after_dashdash]
+    return None, [*positionals, *after_dashdash]
+
+
+def _looks_like_a_path(text: str) -> bool:
+    separators = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    return bool(text) and not any(c.isspace() for c in text) and any(s in text for s in separators)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+# --------------------------------------------------------------------------------------------
+# Input
+
+
+def _read_texts(source: str, fmt: str, field: str) -> Iterator[str]:
+    """Texts from a file or stdin, lazily: one per line, or ``field`` of each JSON line."""
+    name = "<stdin>" if source == "-" else source
+    if source == "-":
+        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="\n")
+    else:
+        try:
+            stream = open(source, encoding="utf-8-sig", newline="\n")  # noqa: SIM115
+        except OSError as exc:
+            raise InputError(f"cannot read {source}: {exc.strerror or exc}") from exc
+    try:
+        for number, line in enumerate(_lines(stream, name), start=1):
+            if fmt == "lines":
+                yield line
+            elif line.strip():
+                yield _json_text(line, field, f"{name}:{number}")
+    finally:
+        if source == "-":
+            stream.detach()
+        else:
+            stream.close()
+
+
+def _lines(stream: TextIO, name: str) -> Iterator[str]:
+    """Lines without their ``\\n`` or ``\\r\\n``; only ``\\n`` ends a line."""
+    try:
+        for line in stream:
+            if line.endswith("\n"):
+                line = line[:-2] if line.endswith("\r\n") else line[:-1]
+            yield line
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name} is not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
+
+
+def _json_text(line: str, field: str, where: str) -> str:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
+    if not isinstance(record, dict) or field not in record:
+        found = sorted(record)[:10] if isinstance(record, dict) else type(record).__name__
+        raise InputError(f"{where}: expected an object with a {field!r} field, found {found}")
+    text = record[field]
+    if not isinstance(text, str):
+        raise InputError(f"{where}: field {field!r} must be a string, found {type(text).__name__}")
+    return text
+
+
+def _batched(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+
+
+class Writer(Protocol):
+    def write(self, vectors: np.ndarray) -> None: ...
+    def finish(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+def open_writer(out: str | None, dim: int) -> Writer:
+    """A writer for stdout (JSON lines) or for ``out`` by its suffix."""
+    if out is None:
+        return JsonLinesWriter(sys.stdout, None)
+    path = Path(out)
+    if out.endswith(".npy"):
+        return NpyWriter(path, dim)
+    if out.endswith(".npz"):
+        return NpzWriter(path, dim)
+    return JsonLinesWriter(None, path)
+
+
+def _temporary_sibling(path: Path, suffix: str) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}{suffix}")
+
+
+def _json_line(vector: np.ndarray) -> str:
+    # 9 significant digits round-trip every float32 exactly.
+    return "[" + ",".join([format(x, ".9g") for x in vector.tolist()]) + "]"
+
+
+class JsonLinesWriter:
+    """One JSON array per vector, to a stream or (atomically) to a file."""
+
+    def __init__(self, stream: TextIO | None, path: Path | None) -> None:
+        self.path = path
+        self.tmp = _temporary_sibling(path, ".tmp") if path is not None else None
+        self.stream: TextIO = (
+            open(self.tmp, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+            if self.tmp is not None
+            else stream  # type: ignore[assignment]
+        )
+
+    def write(self, vectors: np.ndarray) -> None:
+        self.stream.write("".join(_json_line(v) + "\n" for v in vectors))
+
+    def finish(self) -> None:
+        self.stream.flush()
+        if self.tmp is not None and self.path is not None:
+            self.stream.close()
+            os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        if self.tmp is not None:
+            self.stream.close()
+            self.tmp.unlink(missing_ok=True)
+
+
+_NPY_HEADER_BYTES = 128  # fixed, so the header can be rewritten once the row count is known
+
+
+def npy_header(rows: int, dim: int) -> bytes:
+    """A version 1.0 ``.npy`` header for a C-order little-endian float32 (rows, dim) array."""
+    text = f"{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {dim}), }}"
+    body = text.ljust(_NPY_HEADER_BYTES - 11) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(body)) + body.encode("latin-1")
+
+
+class NpyWriter:
+    """Rows streamed into a ``.npy`` file whose header gets the final row count at the end."""
+
+    def __init__(self, path: Path, dim: int) -> None:
+        self.path = path
+        self.dim = dim
+        self.rows = 0
+        self.tmp = _temporary_sibling(path, ".tmp")
+        self.file = open(self.tmp, "wb")  # noqa: SIM115
+        self.file.write(npy_header(0, dim))
+
+    def write(self, vectors: np.ndarray) -> None:
+        self.file.write(np.ascontiguousarray(vectors, dtype="<f4").tobytes())
+        self.rows += len(vectors)
+
+    def finish(self) -> None:
+        self.file.seek(0)
+        self.file.write(npy_header(self.rows, self.dim))
+        self.file.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        self.file.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+class NpzWriter:
+    """A streamed ``.npy`` copied into a ``.npz`` (stored, member ``embeddings``) at the end."""
+
+    def __init__(self, path: Path, dim: int) -> None:
+        self.path = path
+        self.npy = NpyWriter(_temporary_sibling(path, ".embeddings.npy"), dim)
+
+    def write(self, vectors: np.ndarray) -> None:
+        self.npy.write(vectors)
+
+    def finish(self) -> None:
+        self.npy.finish()
+        tmp = _temporary_sibling(self.path, ".tmp")
+        try:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+                archive.write(self.npy.path, "embeddings.npy")
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+            self.npy.path.unlink(missing_ok=True)
+
+    def abort(self) -> None:
+        self.npy.abort()
+
+
+# --------------------------------------------------------------------------------------------
+# Progress on stderr
+
+
+class Progress:
+    """Texts done so far on stderr (tqdm when installed), shown only after a second of work."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.count = 0
+        self.started = time.perf_counter()
+        self.last_drawn = 0.0
+        self.bar = None
+        if enabled:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                return
+            self.bar = tqdm(unit=" texts", file=sys.stderr, delay=1.0, dynamic_ncols=True)
+
+    def update(self, n: int) -> None:
+        if not self.enabled:
+            return
+        self.count += n
+        if self.bar is not None:
+            self.bar.update(n)
+            return
+        now = time.perf_counter()
+        if now - self.started >= 1.0 and now - self.last_drawn >= 0.2:
+            self.last_drawn = now
+            rate = self.count / (now - self.started)
+            sys.stderr.write(f"\r{self.count:,} texts, {rate:,.0f} texts/s")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.enabled and self.last_drawn:
+            sys.stderr.write("\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Benchmark
+
+
+def bench(runner: StaticEmbedRunner, texts: Sequence[str], *, batch_size: int) -> dict[str, float]:
+    """Headline speed of ``runner``: single-text latency percentiles and batch throughput.
+
+    Uses ``texts`` (or a small built-in multilingual sample), made distinct by a numeric suffix
+    so that no two timed texts are identical.
+    """
+    sample = list(texts) or list(BENCH_TEXTS)
+    runner.encode(sample[: min(len(sample), batch_size)], batch_size=batch_size)  # warm-up
+    latencies = []
+    for i in range(200):
+        text = f"{sample[i % len(sample)]} {i}"
+        started = time.perf_counter()
+        runner.encode(text)
+        latencies.append(time.perf_counter() - started)
+    count = max(2000, len(sample))
+    batch = [f"{sample[i % len(sample)]} {i}" for i in range(count)]
+    started = time.perf_counter()
+    runner.encode(batch, batch_size=batch_size)
+    elapsed = time.perf_counter() - started
+    return {
+        "single_p50_ms": 1000 * float(np.percentile(latencies, 50)),
+        "single_p95_ms": 1000 * float(np.percentile(latencies, 95)),
+        "batch_texts": float(count),
+        "batch_texts_per_s": count / elapsed if elapsed > 0 else math.inf,
+    }
+
+
+def _print_bench(
+    runner: StaticEmbedRunner, model: str | None, figures: dict[str, float], load_seconds: float
+) -> None:
+    tokenizer = getattr(runner.tokenizer, "backend", "?")
+    print(
+        f"model: {model or 'embedded default'} ({runner.model_format}, dim {runner.dim}, "
+        f"tokenizer {tokenizer})"
+    )
+    print(f"load: {load_seconds * 1000:.1f} ms")
+    print(
+        f"single text: p50 {figures['single_p50_ms']:.3f} ms, p95 {figures['single_p95_ms']:.3f} ms"
+        " (200 texts)"
+    )
+    print(
+        f"batch: {figures['batch_texts_per_s']:,.0f} texts/s "
+        f"({int(figures['batch_texts']):,} texts)"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
