@@ -1,0 +1,349 @@
+"""Normalizers: the first stage of the pipeline, text -> normalised text, as ``tokenizers`` does it.
+
+:func:`build_normalizer` turns the ``normalizer`` block of tokenizer.json into an object with
+``normalize(text) -> str``. Character-wise steps (BertNormalizer, Lowercase, Nmt, StripAccents)
+run through ``str.translate`` with memoised per-character tables; each class keeps a readable
+``normalize_reference`` that the tests compare with the fast path. Unicode data comes from
+:mod:`.unicode_classes`, corrected to the Unicode versions the Rust crates use.
+
+:func:`check_text` is the pipeline's entry check: ``tokenizers`` cannot take a lone surrogate, so
+neither does this engine.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from functools import cache, lru_cache
+from typing import Any, Protocol
+
+from ..errors import TokenizerFormatError, TokenizerInputError, UnsupportedTokenizerError
+from . import onig_regex
+from . import unicode_classes as uc
+from .precompiled import Precompiled
+
+_MEMO_LIMIT = 1 << 16
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class Normalizer(Protocol):
+    def normalize(self, text: str) -> str: ...
+
+
+def check_text(text: str) -> None:
+    """Raise :class:`TokenizerInputError` unless ``text`` is a str the engine can tokenize."""
+    if not isinstance(text, str):
+        raise TokenizerInputError(f"expected text as str, found {type(text).__name__}")
+    if not text.isascii():
+        match = _SURROGATE.search(text)
+        if match is not None:
+            raise TokenizerInputError(
+                f"text contains a lone surrogate U+{ord(match.group()):04X} at index "
+                f"{match.start()}; only valid Unicode scalar values can be tokenized"
+            )
+
+
+class _CharTable(dict):
+    """``str.translate`` table filled on demand by ``func(char) -> str`` (bounded memo)."""
+
+    def __init__(self, func: Callable[[str], str]) -> None:
+        super().__init__()
+        self._func = func
+
+    def __missing__(self, cp: int) -> str:
+        value = self._func(chr(cp))
+        if len(self) < _MEMO_LIMIT:
+            self[cp] = value
+        return value
+
+
+@cache
+def _regex_for(name: str) -> re.Pattern[str]:
+    return re.compile(f"[{uc.class_body(uc.named_ranges(name))}]")
+
+
+@lru_cache(maxsize=1)
+def _lower_overrides() -> dict[int, str]:
+    return uc.lowercase_overrides()
+
+
+def lowercase_char(char: str) -> str:
+    """Rust ``char::to_lowercase`` (context-free: a final capital sigma stays ``σ``)."""
+    override = _lower_overrides().get(ord(char))
+    return override if override is not None else char.lower()
+
+
+def _white_space_chars() -> str:
+    return "".join(chr(cp) for lo, hi in uc.named_ranges("white_space") for cp in range(lo, hi + 1))
+
+
+WHITE_SPACE = _white_space_chars()
+_CHINESE_RANGES: uc.Ranges = (
+    (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2A6DF),
+    (0x2A700, 0x2B73F), (0x2B740, 0x2B81F), (0x2B920, 0x2CEAF), (0x2F800, 0x2FA1F),
+)  # fmt: skip
+
+
+def _normal_form(form: str, text: str) -> str:
+    """``unicodedata.normalize`` except for the characters the Rust crate cannot decompose."""
+    if text.isascii():
+        return text
+    frozen = uc.frozen_for_normal_form(form)
+    if frozen:
+        rx = _frozen_regex(form)
+        if rx.search(text) is not None:
+            parts = rx.split(text)
+            return "".join(
+                part if i % 2 else unicodedata.normalize(form, part) for i, part in enumerate(parts)
+            )
+    return unicodedata.normalize(form, text)
+
+
+@cache
+def _frozen_regex(form: str) -> re.Pattern[str]:
+    return re.compile(f"([{uc.class_body(uc.frozen_for_normal_form(form))}])")
+
+
+class BertNormalizer:
+    """clean_text -> handle_chinese_chars -> strip_accents (NFD, drop Mn) -> lowercase."""
+
+    def __init__(
+        self,
+        clean_text: bool = True,
+        handle_chinese_chars: bool = True,
+        strip_accents: bool | None = None,
+        lowercase: bool = True,
+    ) -> None:
+        self.clean_text = clean_text
+        self.handle_chinese_chars = handle_chinese_chars
+        # tokenizers: an unset strip_accents follows lowercase
+        self.strip_accents = lowercase if strip_accents is None else strip_accents
+        self.lowercase = lowercase
+        other, space, mn = uc.named_ranges("bert_other"), uc.named_ranges("white_space"), None
+        if self.strip_accents:
+            mn = uc.named_ranges("bert_mn")
+        self._other, self._space, self._mn = other, space, mn
+        self._pre = _CharTable(self._pre_char)
+        self._post = _CharTable(self._post_char)
+
+    def _pre_char(self, char: str) -> str:
+        """clean_text and Chinese-char spacing for one char (plus lowercase when no NFD runs)."""
+        cp = ord(char)
+        if self.clean_text:
+            if cp in (0, 0xFFFD) or (cp not in (9, 10, 13) and uc.contains(self._other, cp)):
+                return ""
+            if uc.contains(self._space, cp):
+                char = " "
+        if self.handle_chinese_chars and uc.contains(_CHINESE_RANGES, cp):
+            char = f" {char} "
+        if self.lowercase and not self.strip_accents:
+            char = "".join(lowercase_char(c) for c in char)
+        return char
+
+    def _post_char(self, char: str) -> str:
+        """After NFD: drop nonspacing marks, then lowercase."""
+        if self._mn is not None and uc.contains(self._mn, ord(char)):
+            return ""
+        return lowercase_char(char) if self.lowercase else char
+
+    def normalize(self, text: str) -> str:
+        text = text.translate(self._pre)
+        if self.strip_accents:
+            text = _normal_form("NFD", text).translate(self._post)
+        return text
+
+    def normalize_reference(self, text: str) -> str:
+        if self.clean_text:
+            kept = []
+            for char in text:
+                cp = ord(char)
+                if cp in (0, 0xFFFD) or (cp not in (9, 10, 13) and uc.contains(self._other, cp)):
+                    continue
+                kept.append(" " if uc.contains(self._space, cp) else char)
+            text = "".join(kept)
+        if self.handle_chinese_chars:
+            text = "".join(f" {c} " if uc.contains(_CHINESE_RANGES, ord(c)) else c for c in text)
+        if self.strip_accents:
+            text = _normal_form("NFD", text)
+            text = "".join(c for c in text if not uc.contains(self._mn or (), ord(c)))
+        if self.lowercase:
+            text = "".join(lowercase_char(c) for c in text)
+        return text
+
+
+class Lowercase:
+    def __init__(self) -> None:
+        self._table = _CharTable(lowercase_char)
+
+    def normalize(self, text: str) -> str:
+        if text.isascii():
+            return text.lower()
+        return text.translate(self._table)
+
+
+class UnicodeNormalForm:
+    """NFC / NFD / NFKC / NFKD."""
+
+    def __init__(self, form: str) -> None:
+        self.form = form
+
+    def normalize(self, text: str) -> str:
+        return _normal_form(self.form, text)
+
+
+class Strip:
+    """Remove leading and/or trailing White_Space characters."""
+
+    def __init__(self, left: bool, right: bool) -> None:
+        self.left, self.right = left, right
+
+    def normalize(self, text: str) -> str:
+        if self.left and self.right:
+            return text.strip(WHITE_SPACE)
+        if self.left:
+            return text.lstrip(WHITE_SPACE)
+        if self.right:
+            return text.rstrip(WHITE_SPACE)
+        return text
+
+
+class StripAccents:
+    """Drop every combining mark (no decomposition first, as in tokenizers)."""
+
+    def normalize(self, text: str) -> str:
+        if text.isascii():
+            return text
+        return _regex_for("combining_mark").sub("", text)
+
+
+class Replace:
+    """Replace every match of a literal or an Oniguruma regex with ``content``."""
+
+    def __init__(self, pattern: re.Pattern[str], content: str, literal: str | None) -> None:
+        self._rx, self.content, self._literal = pattern, content, literal
+
+    def normalize(self, text: str) -> str:
+        if self._literal:
+            return text.replace(self._literal, self.content)
+        if not text:
+            return text
+        out: list[str] = []
+        last = 0
+        for start, end in onig_regex.find_spans(self._rx, text):
+            out.append(text[last:start])
+            out.append(self.content)
+            last = end
+        out.append(text[last:])
+        return "".join(out)
+
+
+class Prepend:
+    def __init__(self, prepend: str) -> None:
+        self.prepend = prepend
+
+    def normalize(self, text: str) -> str:
+        return self.prepend + text if text else text
+
+
+class ByteLevelNormalizer:
+    """Every UTF-8 byte becomes its character of the GPT-2 byte alphabet."""
+
+    def normalize(self, text: str) -> str:
+        from .pre_tokenizers import byte_level_encode
+
+        return byte_level_encode(text)
+
+
+class Nmt:
+    """sentencepiece's NMT cleanup: drop some controls, map some spaces to U+0020."""
+
+    _DROP = (*range(0x01, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F, 0x8F, 0x9F)
+    _SPACE = (0x09, 0x0A, 0x0C, 0x0D, 0x1680, *range(0x200B, 0x2010), 0x2028, 0x2029, 0x2581,
+              0xFEFF, 0xFFFD)  # fmt: skip
+
+    def __init__(self) -> None:
+        table: dict[int, str | None] = dict.fromkeys(self._DROP)
+        table.update(dict.fromkeys(self._SPACE, " "))
+        self._table = table
+
+    def normalize(self, text: str) -> str:
+        return text.translate(self._table)
+
+
+class Sequence:
+    def __init__(self, normalizers: list[Normalizer]) -> None:
+        self.normalizers = normalizers
+
+    def normalize(self, text: str) -> str:
+        for normalizer in self.normalizers:
+            text = normalizer.normalize(text)
+        return text
+
+
+def _field(config: dict[str, Any], name: str, kind: type, where: str) -> Any:
+    if name not in config:
+        raise TokenizerFormatError(f"{where}: missing field {name!r}")
+    value = config[name]
+    if not isinstance(value, kind):
+        raise TokenizerFormatError(
+            f"{where}: field {name!r} should be {kind.__name__}, found {type(value).__name__}"
+        )
+    return value
+
+
+def pattern_from_config(config: dict[str, Any], where: str) -> tuple[re.Pattern[str], str | None]:
+    """Compile a ``{"String": ...}`` or ``{"Regex": ...}`` pattern; returns (regex, literal)."""
+    pattern = _field(config, "pattern", dict, where)
+    if "String" in pattern and isinstance(pattern["String"], str):
+        literal = pattern["String"]
+        return onig_regex.compile_literal(literal), literal
+    if "Regex" in pattern and isinstance(pattern["Regex"], str):
+        return onig_regex.compile_pattern(pattern["Regex"]), None
+    raise TokenizerFormatError(f"{where}: pattern should be {{'String': ...}} or {{'Regex': ...}}")
+
+
+def build_normalizer(config: dict[str, Any] | None, where: str = "normalizer") -> Normalizer | None:
+    """The normalizer described by tokenizer.json's ``normalizer`` block (``None`` if absent)."""
+    if config is None:
+        return None
+    if not isinstance(config, dict):
+        raise TokenizerFormatError(f"{where}: expected an object, found {type(config).__name__}")
+    kind = config.get("type")
+    if kind == "BertNormalizer":
+        strip = config.get("strip_accents")
+        return BertNormalizer(
+            clean_text=bool(config.get("clean_text", True)),
+            handle_chinese_chars=bool(config.get("handle_chinese_chars", True)),
+            strip_accents=None if strip is None else bool(strip),
+            lowercase=bool(config.get("lowercase", True)),
+        )
+    if kind == "Precompiled":
+        charsmap = config.get("precompiled_charsmap")
+        if charsmap is None:
+            raise UnsupportedTokenizerError(f"{where}: Precompiled without a precompiled_charsmap")
+        if not isinstance(charsmap, str):
+            raise TokenizerFormatError(f"{where}: precompiled_charsmap should be a base64 string")
+        return Precompiled.from_base64(charsmap, f"{where}.precompiled_charsmap")
+    if kind in ("NFC", "NFD", "NFKC", "NFKD"):
+        return UnicodeNormalForm(kind)
+    if kind == "Lowercase":
+        return Lowercase()
+    if kind == "Strip":
+        return Strip(bool(config.get("strip_left", True)), bool(config.get("strip_right", True)))
+    if kind == "StripAccents":
+        return StripAccents()
+    if kind == "Replace":
+        rx, literal = pattern_from_config(config, where)
+        return Replace(rx, _field(config, "content", str, where), literal)
+    if kind == "Prepend":
+        return Prepend(_field(config, "prepend", str, where))
+    if kind == "ByteLevel":
+        return ByteLevelNormalizer()
+    if kind == "Nmt":
+        return Nmt()
+    if kind == "Sequence":
+        items = _field(config, "normalizers", list, where)
+        built = [build_normalizer(c, f"{where}.normalizers[{i}]") for i, c in enumerate(items)]
+        return Sequence([n for n in built if n is not None])
+    raise UnsupportedTokenizerError(f"{where}: normalizer type {kind!r} is not supported")
