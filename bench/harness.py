@@ -197,17 +197,25 @@ def _median_parts(runs: list[tuple[float, dict[str, float]]]) -> tuple[float, di
     return seconds, {k: statistics.median(r[1][k] for r in runs) for k in names}
 
 
+def corpus(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """The sentences and documents of this run (``--limit-texts`` shortens both, for smoke runs)."""
+    if not args.limit_texts:
+        return SENTENCES, DOCUMENTS
+    return SENTENCES[: args.limit_texts], DOCUMENTS[: max(1, args.limit_texts // 8)]
+
+
 def measure_main(contender: Contender, model_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    sentences, documents = corpus(args)
     model, figures = _start(contender, model_dir)
-    for name, texts in (("sentences", SENTENCES), ("documents", DOCUMENTS)):
+    for name, texts in (("sentences", sentences), ("documents", documents)):
         seconds, parts = _batch(contender, model, texts)
         figures.update(_per_text(seconds, parts, len(texts), f"cold_{name}"))
-    for name, texts in (("sentences", SENTENCES), ("documents", DOCUMENTS)):
+    for name, texts in (("sentences", sentences), ("documents", documents)):
         runs = [_batch(contender, model, texts) for _ in range(args.warm_reps)]
         seconds, parts = _median_parts(runs)
         figures.update(_per_text(seconds, parts, len(texts), f"warm_{name}"))
     latencies = []
-    for text in SENTENCES:
+    for text in sentences:
         start = time.perf_counter()
         contender.encode_one(model, text)
         latencies.append(time.perf_counter() - start)
@@ -215,7 +223,7 @@ def measure_main(contender: Contender, model_dir: Path, args: argparse.Namespace
     figures["single_p95_ms"] = 1000 * _percentile(latencies, 0.95)
     scaling = {}
     for n in args.sizes:
-        texts = repeat_to(SENTENCES, n)
+        texts = repeat_to(sentences, n)
         reps = max(1, min(5, 2048 // n))
         scaling[str(n)] = 1000 * statistics.median(
             _timed(lambda t=texts: contender.encode(model, t)) for _ in range(reps)
@@ -328,6 +336,7 @@ def _base_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--warm-reps", type=int, default=5)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(FULL_SIZES))
+    parser.add_argument("--limit-texts", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="3 rounds, fewer sizes and reps")
     parser.add_argument("--out", type=Path, default=ROOT / "results")
@@ -418,6 +427,8 @@ def common_child_args(args: argparse.Namespace) -> list[str]:
         str(args.warm_reps),
         "--sizes",
         *map(str, args.sizes),
+        "--limit-texts",
+        str(args.limit_texts),
     ]
 
 
@@ -495,6 +506,7 @@ def run_rounds(
                     f"  round {round_index + 1}/{args.rounds} {run.label}: "
                     f"{time.perf_counter() - started:.1f} s"
                 )
+    sentences, documents = corpus(args)
     records = []
     for run in runs:
         slot = per_run[run.artifact]
@@ -508,8 +520,8 @@ def run_rounds(
                     "batch_size": args.batch_size,
                     "warm_reps": args.warm_reps,
                     "sizes": list(args.sizes),
-                    "sentences": len(SENTENCES),
-                    "documents": len(DOCUMENTS),
+                    "sentences": len(sentences),
+                    "documents": len(documents),
                 },
                 "dependencies": deps[run.artifact],
                 "median": {k: median_figures(v) for k, v in slot.items() if v},

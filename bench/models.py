@@ -93,8 +93,17 @@ MODELS: dict[str, BenchModel] = {
             ("f32",),
             has_model2vec=True,
         ),
+        BenchModel(
+            "tiny-st-30k-8",
+            "tiny sentence-transformers StaticEmbedding, bert-base-uncased vocab x 8 (smoke tests)",
+            "sentence-transformers",
+            30522,
+            8,
+            ("f32",),
+        ),
     )
 }
+DEFAULT_MODELS = ("st-en-30k-1024", "st-multi-105k-1024", "sse-q4-30k-512", "m2v-minilm-l6")
 
 
 def default_cache_dir() -> Path:
@@ -180,7 +189,7 @@ def build(model: BenchModel, cache_dir: Path) -> Path:
     if out.exists():
         shutil.rmtree(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if model.key == "st-en-30k-1024":
+    if model.key in ("st-en-30k-1024", "tiny-st-30k-8"):
         _build_st(model, out, "bge-small-en")
     elif model.key == "st-multi-105k-1024":
         _build_st(model, out, "bert-base-multilingual-uncased")
@@ -208,7 +217,7 @@ def model_files(path: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
-    parser.add_argument("--only", nargs="*", choices=sorted(MODELS), default=sorted(MODELS))
+    parser.add_argument("--only", nargs="*", choices=sorted(MODELS), default=DEFAULT_MODELS)
     args = parser.parse_args(argv)
     for key in args.only:
         path = build(MODELS[key], args.cache_dir)

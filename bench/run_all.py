@@ -33,11 +33,11 @@ from harness import (
     ROOT,
     Contender,
     ContenderRun,
+    corpus,
     machine_info,
     run_rounds,
 )
-from models import MODELS, BenchModel, build, default_cache_dir, model_files
-from texts import DOCUMENTS, SENTENCES
+from models import DEFAULT_MODELS, MODELS, BenchModel, build, default_cache_dir, model_files
 
 KINDS = ("runner", "sentence-transformers", "model2vec", "floor")
 DEFAULT_BASELINE_PYTHON = BENCH_DIR / ".venv-st" / "bin" / "python"
@@ -54,9 +54,10 @@ LOAD_TARGET_MODEL = "st-en-30k-1024"
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=list(MODELS))
+    parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=list(DEFAULT_MODELS))
     parser.add_argument("--contenders", nargs="+", choices=KINDS, default=list(KINDS))
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--limit-texts", type=int, default=0, help="use only the first N sentences")
     parser.add_argument("--quick", action="store_true", help="3 rounds, fewer sizes and reps")
     parser.add_argument("--out", type=Path, help="results directory (default results/)")
     parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
@@ -295,8 +296,8 @@ def main(argv: list[str] | None = None) -> int:
             "batch_size": args.batch_size,
             "warm_reps": args.warm_reps,
             "sizes": args.sizes,
-            "sentences": len(SENTENCES),
-            "documents": len(DOCUMENTS),
+            "sentences": len(corpus(args)[0]),
+            "documents": len(corpus(args)[1]),
             "quick": args.quick,
             "cold_page_cache_loads": not args.no_cold_load,
         },
