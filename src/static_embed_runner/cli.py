@@ -394,11 +394,6 @@ def _temporary_sibling(path: Path, suffix: str) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}{suffix}")
 
 
-def _json_line(vector: np.ndarray) -> str:
-    # 9 significant digits round-trip every float32 exactly.
-    return "[" + ",".join([format(x, ".9g") for x in vector.tolist()]) + "]"
-
-
 class JsonLinesWriter:
     """One JSON array per vector, to a stream or (atomically) to a file."""
 
@@ -412,7 +407,10 @@ class JsonLinesWriter:
         )
 
     def write(self, vectors: np.ndarray) -> None:
-        self.stream.write("".join(_json_line(v) + "\n" for v in vectors))
+        # 9 significant digits round-trip every float32 exactly; one %-template per row is the
+        # fastest pure-Python way to format them.
+        row = "[" + ",".join(["%.9g"] * vectors.shape[1]) + "]\n"
+        self.stream.write("".join([row % tuple(v) for v in vectors.tolist()]))
 
     def finish(self) -> None:
         self.stream.flush()
