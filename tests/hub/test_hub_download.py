@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hub.fake_hub import REPO, git_blob_id, is_lfs, subprocess_env
 
@@ -353,3 +355,46 @@ def test_a_repository_without_a_supported_layout_is_named_in_the_error(fake_hub)
     with pytest.raises(UnknownModelLayoutError, match="org/not-a-model"):
         snapshot_download("org/not-a-model")
     assert fake_hub.served_bodies() == []
+
+
+def test_a_nested_sentence_transformers_repo_loads_through_the_runner(
+    fake_hub, tmp_path, main_files
+):
+    from static_embed_runner.runner import StaticEmbedRunner
+
+    modules = [
+        {"idx": 0, "name": "0", "path": "0_StaticEmbedding", "type": "StaticEmbedding"},
+        {"idx": 1, "name": "1", "path": "1_Normalize", "type": "Normalize"},
+    ]
+    files = {
+        "modules.json": json.dumps(modules).encode(),
+        "0_StaticEmbedding/model.safetensors": main_files["model.safetensors"],
+        "0_StaticEmbedding/tokenizer.json": main_files["tokenizer.json"],
+        "1_Normalize/.gitkeep": b"",
+    }
+    fake_hub.add_commit("org/nested", files)
+    local = tmp_path / "local-copy"
+    for name, data in files.items():
+        (local / name).parent.mkdir(parents=True, exist_ok=True)
+        (local / name).write_bytes(data)
+
+    from_hub = StaticEmbedRunner.load("org/nested")
+    texts = ["A cat sits on the mat.", "東京は日本の首都です。"]
+
+    assert np.array_equal(from_hub.encode(texts), StaticEmbedRunner.load(local).encode(texts))
+    snapshot = snapshot_download("org/nested")
+    pointer = snapshot / "0_StaticEmbedding" / "model.safetensors"
+    assert os.readlink(pointer).startswith("../../../blobs/")
+
+
+def test_a_listed_file_the_hub_then_cannot_find_is_not_reported_as_a_missing_repo(
+    fake_hub, main_files
+):
+    files = {k: v for k, v in main_files.items() if k != "tokenizer.json"}
+    fake_hub.add_commit("org/half", files)
+    fake_hub.repos["org/half"].extra_names.append("tokenizer.json")
+
+    with pytest.raises(HubError, match="EntryNotFound") as info:
+        snapshot_download("org/half")
+    assert not isinstance(info.value, RepositoryNotFoundError)
+    assert "resolve/" in str(info.value) and "tokenizer.json" in str(info.value)

@@ -387,6 +387,11 @@ def _status_error(
             f"revision {revision!r} not found in {what} (HTTP {code} from {url}); check the "
             "branch, tag or commit hash"
         )
+    if error_code == "EntryNotFound":
+        return HubError(
+            f"{url} not found on the Hub (HTTP {code} EntryNotFound) although the repository "
+            "listing names it; the repository may have changed, retry"
+        )
     if error_code == "RepoNotFound" or code == 404:
         subject = what if revision in (None, "main") else f"{what} or its revision {revision!r}"
         hint = (
@@ -403,6 +408,10 @@ def _status_error(
             f"access to {what} denied (HTTP {code} from {url}): the repository is gated or "
             "private. Accept its terms on the Hub and set HF_TOKEN (or pass token=...) to a token "
             "with access."
+        )
+    if code == 429:
+        return HubError(
+            f"rate limited by the Hub (HTTP 429 for {url}); retry later or set HF_TOKEN"
         )
     return HubError(f"the Hub answered HTTP {code} for {url}")
 
