@@ -34,6 +34,7 @@ from typing import Any, Protocol
 from ..errors import TokenizerFormatError, TokenizerInputError, UnsupportedTokenizerError
 from .added_tokens import AddedVocabulary, parse_added_tokens
 from .cache import BoundedCache
+from .json_numbers import serde_json_float
 from .models.loader import Model, build_model
 from .normalizers import build_normalizer
 from .pre_tokenizers import build_pre_tokenizer
@@ -95,7 +96,7 @@ class Tokenizer:
     def from_str(cls, json_text: str, *, source: str = "<string>") -> Tokenizer:
         """Build from the text of a tokenizer.json; ``source`` names it in error messages."""
         try:
-            config = json.loads(json_text)
+            config = json.loads(json_text, parse_float=serde_json_float)
         except json.JSONDecodeError as exc:
             raise TokenizerFormatError(f"{source}: not valid JSON: {exc}") from exc
         if not isinstance(config, dict):
