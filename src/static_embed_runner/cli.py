@@ -220,9 +220,6 @@ def _split_at_dashdash(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _run(args: argparse.Namespace, after_dashdash: list[str]) -> int:
-    from .errors import ModelFileNotFoundError, RepositoryNotFoundError
-    from .runner import StaticEmbedRunner
-
     model, texts = choose_model(args.model, args.args, after_dashdash)
     if texts and args.input is not None:
         raise UsageError("give texts either as arguments or with -i, not both")
@@ -233,37 +230,46 @@ def _run(args: argparse.Namespace, after_dashdash: list[str]) -> int:
     if args.format != "lines" and args.input is None:
         raise UsageError("--format applies to -i input only")
 
+    source = (
+        iter(texts) if args.input is None else read_texts(args.input, args.format, args.text_field)
+    )
     started = time.perf_counter()
-    try:
-        runner = StaticEmbedRunner.load(
-            model, table=args.table, tokenizer_backend=args.tokenizer, revision=args.revision
-        )
-    except (RepositoryNotFoundError, ModelFileNotFoundError) as exc:
-        if model is not None and args.model is None:
-            raise type(exc)(
-                f"{exc} (if {model!r} was meant as a text, put it after --: "
-                f"{PROG} -- {_quote(model)})"
-            ) from exc
-        raise
+    runner = _load(args, model)
     load_seconds = time.perf_counter() - started
     if args.truncate_dim is not None and args.truncate_dim > runner.dim:
         raise UsageError(
             f"--truncate-dim {args.truncate_dim} exceeds the model dimension {runner.dim}"
         )
-
     if args.bench:
-        sample = texts
-        if args.input is not None:
-            sample = list(islice(_read_texts(args.input, args.format, args.text_field), 10_000))
+        sample = list(islice(source, 10_000))
         _print_bench(runner, model, bench(runner, sample, batch_size=args.batch_size), load_seconds)
-        return 0
+    else:
+        _embed_all(runner, source, args)
+    return 0
 
-    source = iter(texts) if texts else _read_texts(args.input, args.format, args.text_field)
-    dim = args.truncate_dim or runner.dim
-    writer = open_writer(args.out, dim)
+
+def _load(args: argparse.Namespace, model: str | None) -> StaticEmbedRunner:
+    from .errors import ModelFileNotFoundError, RepositoryNotFoundError
+    from .runner import StaticEmbedRunner
+
+    try:
+        return StaticEmbedRunner.load(
+            model, table=args.table, tokenizer_backend=args.tokenizer, revision=args.revision
+        )
+    except (RepositoryNotFoundError, ModelFileNotFoundError) as exc:
+        if model is None or args.model is not None:
+            raise
+        raise type(exc)(
+            f"{exc} (if {model!r} was meant as a text, put it after --: {PROG} -- {_quote(model)})"
+        ) from exc
+
+
+def _embed_all(runner: StaticEmbedRunner, texts: Iterator[str], args: argparse.Namespace) -> None:
+    """Encode and write batch by batch; the output file appears only if every batch succeeded."""
+    writer = open_writer(args.out, args.truncate_dim or runner.dim)
     progress = Progress(enabled=args.input is not None and sys.stderr.isatty())
     try:
-        for batch in _batched(source, args.batch_size):
+        for batch in _batched(texts, args.batch_size):
             vectors = runner.encode(
                 batch,
                 normalize=not args.no_normalize,
@@ -278,7 +284,6 @@ def _run(args: argparse.Namespace, after_dashdash: list[str]) -> int:
         raise
     finally:
         progress.close()
-    return 0
 
 
 def choose_model(
@@ -314,16 +319,20 @@ def _quote(text: str) -> str:
 # Input
 
 
-def _read_texts(source: str, fmt: str, field: str) -> Iterator[str]:
-    """Texts from a file or stdin, lazily: one per line, or ``field`` of each JSON line."""
-    name = "<stdin>" if source == "-" else source
+def read_texts(source: str, fmt: str, field: str) -> Iterator[str]:
+    """Texts from a file (opened now, so a bad path fails before the model loads) or stdin,
+    read lazily: one per line, or ``field`` of each JSON line."""
     if source == "-":
-        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="\n")
-    else:
-        try:
-            stream = open(source, encoding="utf-8-sig", newline="\n")  # noqa: SIM115
-        except OSError as exc:
-            raise InputError(f"cannot read {source}: {exc.strerror or exc}") from exc
+        return _parse(None, "<stdin>", fmt, field)
+    try:
+        stream = open(source, encoding="utf-8-sig", newline="\n")  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(f"cannot read {source}: {exc.strerror or exc}") from exc
+    return _parse(stream, source, fmt, field)
+
+
+def _parse(file: TextIO | None, name: str, fmt: str, field: str) -> Iterator[str]:
+    stream = file or io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="\n")
     try:
         for number, line in enumerate(_lines(stream, name), start=1):
             if fmt == "lines":
@@ -331,10 +340,10 @@ def _read_texts(source: str, fmt: str, field: str) -> Iterator[str]:
             elif line.strip():
                 yield _json_text(line, field, f"{name}:{number}")
     finally:
-        if source == "-":
-            stream.detach()
+        if file is not None:
+            file.close()
         else:
-            stream.close()
+            stream.detach()  # leave sys.stdin usable
 
 
 def _lines(stream: TextIO, name: str) -> Iterator[str]:
@@ -383,6 +392,8 @@ def open_writer(out: str | None, dim: int) -> Writer:
     if out is None:
         return JsonLinesWriter(sys.stdout, None)
     path = Path(out)
+    if not path.parent.is_dir():
+        raise OSError(f"cannot write {out}: the directory {path.parent} does not exist")
     if out.endswith(".npy"):
         return NpyWriter(path, dim)
     if out.endswith(".npz"):

@@ -413,3 +413,22 @@ def test_subprocess_usage_error_exits_2():
     done = run_cli("--batch-size", "zero", "x")
 
     assert (done.returncode, done.stdout) == (2, "")
+
+
+def test_a_missing_input_file_is_reported_before_any_model_is_fetched(
+    capsys, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+
+    code, _, err = run(capsys, "org/not-cached", "-i", str(tmp_path / "missing.txt"))
+
+    assert code == 1
+    assert "cannot read" in err and "HF_HUB_OFFLINE" not in err
+
+
+def test_an_output_directory_that_does_not_exist_is_a_runtime_error(capsys, tmp_path):
+    code, out, err = run(capsys, MODEL, "--out", str(tmp_path / "nowhere" / "e.npy"), "x")
+
+    assert (code, out) == (1, "")
+    assert "does not exist" in err
