@@ -64,6 +64,7 @@ class FakeHub:
 
     def __init__(self) -> None:
         self.repos: dict[str, Repo] = {}
+        self.renamed: dict[str, str] = {}  # old repo id -> new one, answered with relative 307s
         self.requests: list[Request] = []
         self.corrupt_sha256: set[str] = set()  # CDN serves these payloads with one byte flipped
         self.truncate_sha256: set[str] = set()  # CDN serves these payloads cut in half
@@ -156,6 +157,12 @@ def _handler_for(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             path = urllib.parse.urlsplit(self.path).path
             hub.requests.append(Request(self.command, path, self.headers.get("Authorization")))
             parts = [urllib.parse.unquote(p) for p in path.split("/")[1:]]
+            for old, new in hub.renamed.items():
+                for prefix in (f"/api/models/{old}/", f"/{old}/"):
+                    if path.startswith(prefix):
+                        target = prefix.replace(old, new) + path[len(prefix) :]
+                        self._send(307, b"", {"Location": target})
+                        return
             if parts[:2] == ["api", "models"] and len(parts) >= 4:
                 self._api(parts[2] + "/" + parts[3], parts[4:])
             elif len(parts) >= 5 and parts[2] == "resolve":

@@ -398,3 +398,16 @@ def test_a_listed_file_the_hub_then_cannot_find_is_not_reported_as_a_missing_rep
         snapshot_download("org/half")
     assert not isinstance(info.value, RepositoryNotFoundError)
     assert "resolve/" in str(info.value) and "tokenizer.json" in str(info.value)
+
+
+def test_a_renamed_repository_is_followed_through_relative_redirects(
+    fake_hub, cache_dir, main_files
+):
+    fake_hub.renamed["old-org/tiny-model"] = REPO
+
+    snapshot = snapshot_download("old-org/tiny-model")
+
+    assert snapshot.parent.parent == cache_dir / "models--old-org--tiny-model"
+    needed = needed_files(main_files)
+    assert snapshot_files(snapshot) == {name: main_files[name] for name in needed}
+    assert any(r.path.startswith("/old-org/") for r in fake_hub.requests)
