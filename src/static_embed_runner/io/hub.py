@@ -506,13 +506,13 @@ class _RepoCache:
         blob.parent.mkdir(parents=True, exist_ok=True)
         tmp = blob.with_name(f"{blob.name}.{os.urandom(4).hex()}.incomplete")
         try:
-            with open(tmp, "xb") as out:
-                try:
+            try:
+                with open(tmp, "xb") as out:  # closing flushes: a full disk can show up here too
                     count, sha256 = hub.download(remote, out)
-                except HubError:
-                    raise
-                except OSError as exc:
-                    raise _disk_error(exc, blob, name, self.repo_id) from exc
+            except HubError:
+                raise
+            except OSError as exc:
+                raise _disk_error(exc, blob, name, self.repo_id) from exc
             self._verify(remote, count, sha256, name)
             os.replace(tmp, blob)
         finally:
