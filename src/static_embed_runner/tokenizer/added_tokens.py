@@ -56,29 +56,26 @@ class AddedToken:
 
     @classmethod
     def from_config(cls, entry: Any, index: int) -> AddedToken:
+        """One ``added_tokens`` entry; like the reference, every field is required."""
         if not isinstance(entry, dict) or not isinstance(entry.get("content"), str):
             raise TokenizerFormatError(
                 f"added_tokens[{index}] must be an object with a string 'content', "
                 f"found {entry!r:.80}"
             )
-        special = _flag(entry, "special", False, index)
-        return cls(
-            content=entry["content"],
-            single_word=_flag(entry, "single_word", False, index),
-            lstrip=_flag(entry, "lstrip", False, index),
-            rstrip=_flag(entry, "rstrip", False, index),
-            normalized=_flag(entry, "normalized", not special, index),
-            special=special,
-        )
-
-
-def _flag(entry: dict[str, Any], name: str, default: bool, index: int) -> bool:
-    value = entry.get(name, default)
-    if not isinstance(value, bool):
-        raise TokenizerFormatError(
-            f"added_tokens[{index}].{name} must be true or false, found {value!r}"
-        )
-    return value
+        token_id = entry.get("id")
+        if isinstance(token_id, bool) or not isinstance(token_id, int) or token_id < 0:
+            raise TokenizerFormatError(
+                f"added_tokens[{index}].id must be a non-negative integer, found {token_id!r}"
+            )
+        flags = {}
+        for name in ("single_word", "lstrip", "rstrip", "normalized", "special"):
+            value = entry.get(name)
+            if not isinstance(value, bool):
+                raise TokenizerFormatError(
+                    f"added_tokens[{index}].{name} must be true or false, found {value!r}"
+                )
+            flags[name] = value
+        return cls(content=entry["content"], **flags)
 
 
 class _ModelVocab(Protocol):
