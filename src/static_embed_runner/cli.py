@@ -38,7 +38,8 @@ Which positional is the model:
   - With -m/--model, every positional argument is a text.
   - Otherwise the first positional is the MODEL when it is an existing directory, or when it
     has no whitespace and contains a '/' (a path such as ./models/x, or a Hugging Face id such
-    as org/name). Anything else is the first TEXT, and the embedded default model is used.
+    as org/name). Anything else (a bare word counts as a model only if that directory exists)
+    is the first TEXT, and the embedded default model is used.
   - Everything after a bare -- is a text. Use it for a text that looks like a path or starts
     with '-':  static-embed-runner -- "and/or"
   The rule never depends on the network or on what the Hub holds: a mistyped model name is
@@ -52,6 +53,14 @@ output:
   --out FILE.npz   the same array stored as "embeddings"
   --out FILE.jsonl one JSON array per line, as on stdout
   The file appears only when complete (written to a temporary name, then renamed).
+  Input is read, encoded and written batch by batch, so memory stays bounded; with -i and a
+  terminal on stderr, progress is shown there.
+
+environment:
+  HF_HUB_CACHE / HF_HOME   Hub cache shared with huggingface_hub (~/.cache/huggingface/hub)
+  HF_HUB_OFFLINE=1         use cached models only, no network
+  HF_TOKEN                 token for gated or private repositories
+  HF_ENDPOINT              Hub mirror (default https://huggingface.co)
 
 examples:
   static-embed-runner "A cat sits on the mat." "A dog lies on the rug."
@@ -159,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--bench",
         action="store_true",
-        help="print load time, single-text latency p50/p95 and batch texts/s, then exit",
+        help="print load time, single-text latency p50/p95 and batch texts/s (on the -i or "
+        "TEXT inputs if given, else a built-in sample), then exit",
     )
     parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
