@@ -2,7 +2,7 @@
 
 The artifact name carries the model format, the table storage and the tokenizer backend, e.g.
 ``results/st-en-30k-1024/runner_sentence-transformers_f32_lite.json``. The package is imported
-from the installed distribution, else from this checkout's ``src/``.
+from run_all's source snapshot, else the installed distribution, else this checkout's ``src/``.
 
     python bench/bench_runner.py --model sse-q4-30k-512 --table q4 --backend lite [--quick]
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,16 @@ from typing import Any
 from harness import ROOT, Contender, contender_main
 
 SOURCE_PACKAGE = ROOT / "src" / "static_embed_runner"
+SNAPSHOT_ENV = "SER_BENCH_SRC"
 
 
 def ensure_importable() -> None:
-    """Put this checkout's ``src/`` on the path unless the package is installed."""
-    if importlib.util.find_spec("static_embed_runner") is None:
+    """Import from ``$SER_BENCH_SRC`` if set (run_all's snapshot of the source tree, so that edits
+    made during a run do not mix versions), else the installed package, else this checkout."""
+    snapshot = os.environ.get(SNAPSHOT_ENV)
+    if snapshot:
+        sys.path.insert(0, snapshot)
+    elif importlib.util.find_spec("static_embed_runner") is None:
         sys.path.insert(0, str(SOURCE_PACKAGE.parent))
 
 

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ from typing import Any
 from bench_baseline import SentenceTransformersBaseline
 from bench_floor import Floor
 from bench_model2vec import Model2Vec
-from bench_runner import SOURCE_PACKAGE, Runner
+from bench_runner import SNAPSHOT_ENV, SOURCE_PACKAGE, Runner
 from harness import (
     BENCH_DIR,
     DEFAULT_BATCH_SIZE,
@@ -109,6 +112,21 @@ def contenders_for(model: BenchModel, args: argparse.Namespace) -> list[Contende
     return runs
 
 
+def snapshot_source(into: Path) -> dict[str, Any]:
+    """Copy the package source to ``into`` for the runner children; describe what was copied."""
+    shutil.copytree(
+        SOURCE_PACKAGE, into / SOURCE_PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    os.environ[SNAPSHOT_ENV] = str(into)
+
+    def git(*command: str) -> str:
+        done = subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    changed = git("status", "--porcelain", "--", "src").splitlines()
+    return {"commit": git("rev-parse", "HEAD"), "uncommitted_src_changes": changed}
+
+
 def _check_environment(args: argparse.Namespace) -> None:
     if "sentence-transformers" in args.contenders and not Path(args.baseline_python).exists():
         raise SystemExit(
@@ -116,7 +134,7 @@ def _check_environment(args: argparse.Namespace) -> None:
             "(or pass --baseline-python, or leave sentence-transformers out with --contenders)"
         )
     if "runner" in args.contenders:
-        probe = f"import sys; sys.path.insert(0, {str(SOURCE_PACKAGE.parent)!r}); " + (
+        probe = f"import sys; sys.path.insert(0, {os.environ[SNAPSHOT_ENV]!r}); " + (
             "from static_embed_runner import StaticEmbedRunner"
         )
         done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
@@ -269,7 +287,13 @@ def _targets(model: BenchModel, h: dict[str, Any]) -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    _check_environment(args)
+    with tempfile.TemporaryDirectory(prefix="ser-bench-src-") as snapshot:
+        source = snapshot_source(Path(snapshot))
+        _check_environment(args)
+        return _run_all(args, source)
+
+
+def _run_all(args: argparse.Namespace, source: dict[str, Any]) -> int:
     started = time.perf_counter()
     versions: dict[str, dict[str, str]] = {}
     models: dict[str, Any] = {}
@@ -290,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         models[key] = summarise_model(model, model_dir, heads)
     summary = {
         "machine": machine_info(),
+        "source": source,
         "versions": versions,
         "settings": {
             "rounds": args.rounds,
