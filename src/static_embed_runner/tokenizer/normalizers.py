@@ -30,6 +30,37 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 class Normalizer(Protocol):
     def normalize(self, text: str) -> str: ...
 
+    def normalize_with_start(self, text: str, at_start: bool) -> tuple[str, bool]:
+        """``normalize(text)`` and whether its first character still comes from original offset 0.
+
+        ``at_start`` says whether ``text`` itself starts at offset 0 of the original input.
+        tokenizers' Metaspace ``prepend_scheme="first"`` tests exactly this: a normalizer that
+        deletes the leading character (clean_text on a control, Strip, Replace with "") moves the
+        first normalized character off offset 0, and then no replacement is prepended.
+        """
+        ...
+
+
+class _KeepsStart:
+    """For normalizers that never delete the leading character."""
+
+    def normalize(self, text: str) -> str:
+        raise NotImplementedError
+
+    def normalize_with_start(self, text: str, at_start: bool) -> tuple[str, bool]:
+        return self.normalize(text), at_start
+
+
+class _CharWise:
+    """For per-character normalizers: the start moves iff the first character is deleted."""
+
+    def normalize(self, text: str) -> str:
+        raise NotImplementedError
+
+    def normalize_with_start(self, text: str, at_start: bool) -> tuple[str, bool]:
+        out = self.normalize(text)
+        return out, at_start and (not text or self.normalize(text[0]) != "")
+
 
 def check_text(text: str) -> None:
     """Raise :class:`TokenizerInputError` unless ``text`` is a str the engine can tokenize."""
@@ -105,7 +136,7 @@ def _frozen_regex(form: str) -> re.Pattern[str]:
     return re.compile(f"([{uc.class_body(uc.frozen_for_normal_form(form))}])")
 
 
-class BertNormalizer:
+class BertNormalizer(_CharWise):
     """clean_text -> handle_chinese_chars -> strip_accents (NFD, drop Mn) -> lowercase."""
 
     def __init__(
@@ -172,7 +203,7 @@ class BertNormalizer:
         return text
 
 
-class Lowercase:
+class Lowercase(_KeepsStart):
     def __init__(self) -> None:
         self._table = _CharTable(lowercase_char)
 
@@ -182,7 +213,7 @@ class Lowercase:
         return text.translate(self._table)
 
 
-class UnicodeNormalForm:
+class UnicodeNormalForm(_KeepsStart):
     """NFC / NFD / NFKC / NFKD."""
 
     def __init__(self, form: str) -> None:
@@ -207,8 +238,12 @@ class Strip:
             return text.rstrip(WHITE_SPACE)
         return text
 
+    def normalize_with_start(self, text: str, at_start: bool) -> tuple[str, bool]:
+        moved = self.left and text[:1] in WHITE_SPACE and text != ""
+        return self.normalize(text), at_start and not moved
 
-class StripAccents:
+
+class StripAccents(_CharWise):
     """Drop every combining mark (no decomposition first, as in tokenizers)."""
 
     def normalize(self, text: str) -> str:
@@ -224,21 +259,33 @@ class Replace:
         self._rx, self.content, self._literal = pattern, content, literal
 
     def normalize(self, text: str) -> str:
+        return self.normalize_with_start(text, False)[0]
+
+    def normalize_with_start(self, text: str, at_start: bool) -> tuple[str, bool]:
+        # tokenizers aligns replacement characters with the *last* replaced one, so a match at 0
+        # moves the start unless it is one character replaced by something non-empty.
         if self._literal:
-            return text.replace(self._literal, self.content)
+            moved = text.startswith(self._literal) and (not self.content or len(self._literal) > 1)
+            return text.replace(self._literal, self.content), at_start and not moved
         if not text:
-            return text
+            return text, at_start
         out: list[str] = []
         last = 0
-        for start, end in onig_regex.find_spans(self._rx, text):
+        spans = onig_regex.find_spans(self._rx, text)
+        for start, end in spans:
             out.append(text[last:start])
             out.append(self.content)
             last = end
         out.append(text[last:])
-        return "".join(out)
+        moved = (
+            bool(spans)
+            and spans[0][0] == 0
+            and (spans[0][1] > 1 or (spans[0][1] == 1 and not self.content))
+        )
+        return "".join(out), at_start and not moved
 
 
-class Prepend:
+class Prepend(_KeepsStart):
     def __init__(self, prepend: str) -> None:
         self.prepend = prepend
 
@@ -246,7 +293,7 @@ class Prepend:
         return self.prepend + text if text else text
 
 
-class ByteLevelNormalizer:
+class ByteLevelNormalizer(_KeepsStart):
     """Every UTF-8 byte becomes its character of the GPT-2 byte alphabet."""
 
     def normalize(self, text: str) -> str:
@@ -255,7 +302,7 @@ class ByteLevelNormalizer:
         return byte_level_encode(text)
 
 
-class Nmt:
+class Nmt(_CharWise):
     """sentencepiece's NMT cleanup: drop some controls, map some spaces to U+0020."""
 
     _DROP = (*range(0x01, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F, 0x8F, 0x9F)
@@ -279,6 +326,11 @@ class Sequence:
         for normalizer in self.normalizers:
             text = normalizer.normalize(text)
         return text
+
+    def normalize_with_start(self, text: str, at_start: bool) -> tuple[str, bool]:
+        for normalizer in self.normalizers:
+            text, at_start = normalizer.normalize_with_start(text, at_start)
+        return text, at_start
 
 
 def _field(config: dict[str, Any], name: str, kind: type, where: str) -> Any:

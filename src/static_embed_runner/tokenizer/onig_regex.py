@@ -5,11 +5,12 @@ syntax, Unicode 16.0 tables). Python's ``re`` differs in ways that change token 
 translation never passes a class shorthand through:
 
 - ``\\p{..}``/``\\P{..}``, ``\\s``, ``\\d``, ``\\w``, ``\\h`` (and negations, in or out of a
-  bracket) become explicit code point ranges from :mod:`.unicode_classes` (Python's ``\\s`` would also match
-  U+001C..U+001F, its ``\\w`` misses combining marks, and its tables are an older Unicode);
-- ``^``/``$`` are line anchors in Oniguruma (``(?m:^)``/``(?m:$)`` here), ``\\Z`` may precede a
-  final newline and ``\\z`` is Python's ``\\Z``; the ``m`` option means "dot matches newline"
-  (``s`` here);
+  bracket) become explicit code point ranges from :mod:`.unicode_classes` (Python's ``\\s``
+  would also match U+001C..U+001F, its ``\\w`` misses combining marks, and its tables are an
+  older Unicode);
+- ``^``/``$`` are line anchors in Oniguruma (``^`` never matches at the very end, even after a
+  newline), ``\\Z`` may precede a final newline and ``\\z`` is Python's ``\\Z``; the ``m``
+  option means "dot matches newline" (``s`` here);
 - ``(?<name>..)`` becomes ``(?P<name>..)``; ``\\b``/``\\B`` use the Oniguruma word class.
 
 Anything the translator does not know raises :class:`UnsupportedTokenizerError` naming the
@@ -128,7 +129,7 @@ class _Translator:
             elif ch == "(":
                 self.out.append(self.group_open())
             elif ch == "^":
-                self.out.append("(?m:^)")
+                self.out.append("(?:\\A|(?<=\\n)(?!\\Z))")
             elif ch == "$":
                 self.out.append("(?m:$)")
             else:

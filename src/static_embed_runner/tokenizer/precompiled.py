@@ -122,6 +122,15 @@ class Precompiled:
             return text.translate(self._chars.by_ordinal)
         return "".join([self._clusters[c] for c in _cluster_regex().findall(text)])
 
+    def normalize_with_start(self, text: str, at_start: bool) -> tuple[str, bool]:
+        """See :meth:`.normalizers.Normalizer.normalize_with_start`."""
+        out = self.normalize(text)
+        if not at_start or not text:
+            return out, at_start
+        first = _cluster_regex().match(text).group()  # type: ignore[union-attr]
+        whole = self.transform(first) if len(first.encode("utf-8")) < 6 else None
+        return out, (whole if whole is not None else self._chars[first[0]]) != ""
+
     def normalize_reference(self, text: str) -> str:
         """The plain algorithm (no tables): what ``normalize`` must always equal."""
         out = []

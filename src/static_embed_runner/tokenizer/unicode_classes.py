@@ -173,6 +173,19 @@ _FROZEN_NFKC: tuple[tuple[int, int], ...] = (
     (0x107B2, 0x107BA), (0x1F16C, 0x1F16C), (0x1FBF0, 0x1FBF9),
 )
 
+# Combining marks (canonical combining class > 0 in Python's tables) that the normalization crate
+# does not know: it treats them as class-0 characters, so they are never reordered.
+_OLD_NO_CCC: tuple[tuple[int, int], ...] = (
+    (0x07FD, 0x07FD), (0x0898, 0x089F), (0x08CA, 0x08D3), (0x09FE, 0x09FE), (0x0C3C, 0x0C3C),
+    (0x0D3B, 0x0D3C), (0x0EBA, 0x0EBA), (0x1715, 0x1715), (0x1ABF, 0x1ACE), (0x1DF6, 0x1DFA),
+    (0xA82C, 0xA82C), (0x10D24, 0x10D27), (0x10EAB, 0x10EAC), (0x10F46, 0x10F50),
+    (0x10F82, 0x10F85), (0x11070, 0x11070), (0x1133B, 0x1133B), (0x1145E, 0x1145E),
+    (0x11839, 0x1183A), (0x1193D, 0x1193E), (0x11943, 0x11943), (0x119E0, 0x119E0),
+    (0x11A34, 0x11A34), (0x11A47, 0x11A47), (0x11A99, 0x11A99), (0x11D42, 0x11D42),
+    (0x11D44, 0x11D45), (0x11D97, 0x11D97), (0x16FF0, 0x16FF1), (0x1E130, 0x1E136),
+    (0x1E2AE, 0x1E2AE), (0x1E2EC, 0x1E2EF),
+)
+
 # Rust's (Unicode 16) lowercase mappings missing from ``str.lower``: (first, last, offset).
 _LOWER16_DELTA: tuple[tuple[int, int, int], ...] = (
     (0x1C89, 0x1C89, 1), (0xA7CB, 0xA7CB, -42343), (0xA7CC, 0xA7CC, 1), (0xA7CE, 0xA7CE, 1),
@@ -326,9 +339,12 @@ def named_ranges(name: str) -> Ranges:
     raise KeyError(f"unknown character class name {name!r}")
 
 
+@cache
 def frozen_for_normal_form(form: str) -> Ranges:
-    """Code points the ``tokenizers`` normalization crate leaves untouched under ``form``."""
-    return {"NFD": _FROZEN_NFD, "NFKD": _FROZEN_NFKD, "NFKC": _FROZEN_NFKC}.get(form, ())
+    """Code points the ``tokenizers`` normalization crate treats as plain class-0 characters
+    without decomposition under ``form`` (its Unicode data predates theirs)."""
+    own = {"NFD": _FROZEN_NFD, "NFKD": _FROZEN_NFKD, "NFKC": _FROZEN_NFKC}.get(form, ())
+    return merge((*own, *_OLD_NO_CCC))
 
 
 def lowercase_overrides() -> dict[int, str]:

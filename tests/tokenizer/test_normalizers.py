@@ -1,0 +1,234 @@
+"""Every normalizer type against ``tokenizers`` built from the same JSON config."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import pytest
+import tokenizers
+from hypothesis import HealthCheck, given, settings
+from tokenizer.text_cases import (
+    FIXTURE_FILES,
+    TEXTS,
+    code_point_chunks,
+    fixture_config,
+    reference_normalizer,
+    unicode_text,
+)
+
+from static_embed_runner.errors import (
+    TokenizerFormatError,
+    TokenizerInputError,
+    UnsupportedTokenizerError,
+)
+from static_embed_runner.tokenizer.normalizers import BertNormalizer, build_normalizer, check_text
+
+BERT_CONFIGS = [
+    {
+        "type": "BertNormalizer",
+        "clean_text": clean,
+        "handle_chinese_chars": chinese,
+        "strip_accents": strip,
+        "lowercase": lower,
+    }
+    for clean, chinese, strip, lower in itertools.product(
+        (True, False), (True, False), (None, True, False), (True, False)
+    )
+]
+
+CONFIGS: dict[str, dict[str, Any]] = {
+    "bert-default": BERT_CONFIGS[0],
+    "bert-cased": {**BERT_CONFIGS[0], "lowercase": False},
+    "bert-strip-no-lower": {**BERT_CONFIGS[0], "lowercase": False, "strip_accents": True},
+    "bert-lower-no-strip": {**BERT_CONFIGS[0], "strip_accents": False},
+    "bert-raw": {**BERT_CONFIGS[0], "clean_text": False, "handle_chinese_chars": False},
+    "nfc": {"type": "NFC"},
+    "nfd": {"type": "NFD"},
+    "nfkc": {"type": "NFKC"},
+    "nfkd": {"type": "NFKD"},
+    "lowercase": {"type": "Lowercase"},
+    "strip-both": {"type": "Strip", "strip_left": True, "strip_right": True},
+    "strip-left": {"type": "Strip", "strip_left": True, "strip_right": False},
+    "strip-right": {"type": "Strip", "strip_left": False, "strip_right": True},
+    "strip-accents": {"type": "StripAccents"},
+    "nmt": {"type": "Nmt"},
+    "replace-string": {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"},
+    "replace-string-multi": {"type": "Replace", "pattern": {"String": "aa"}, "content": "b"},
+    "replace-string-delete": {"type": "Replace", "pattern": {"String": "'"}, "content": ""},
+    "replace-regex-spaces": {"type": "Replace", "pattern": {"Regex": "\\s+"}, "content": " "},
+    "replace-regex-two-spaces": {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": "_"},
+    "replace-regex-line-start": {
+        "type": "Replace",
+        "pattern": {"Regex": "(?<!\\n)^"},
+        "content": "\u2581",
+    },
+    "replace-regex-caret": {"type": "Replace", "pattern": {"Regex": "^"}, "content": "#"},
+    "replace-regex-empty-matches": {"type": "Replace", "pattern": {"Regex": "a*"}, "content": "-"},
+    "replace-regex-punct": {"type": "Replace", "pattern": {"Regex": "[\\p{P}]"}, "content": ""},
+    "prepend": {"type": "Prepend", "prepend": "\u2581"},
+    "byte-level": {"type": "ByteLevel"},
+    "sequence": {
+        "type": "Sequence",
+        "normalizers": [
+            {"type": "NFKD"},
+            {"type": "StripAccents"},
+            {"type": "Lowercase"},
+            {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"},
+            {"type": "Prepend", "prepend": "\u2581"},
+        ],
+    },
+}
+
+FIXTURES_WITH_NORMALIZER = [n for n in FIXTURE_FILES if fixture_config(n).get("normalizer")]
+
+
+def _assert_same(config: dict[str, Any], texts: list[str]) -> None:
+    ours = build_normalizer(config)
+    theirs = reference_normalizer(config)
+    assert ours is not None
+    mismatches = [t for t in texts if ours.normalize(t) != theirs.normalize_str(t)]
+    assert mismatches == [], [
+        (t[:30], ours.normalize(t)[:30], theirs.normalize_str(t)[:30]) for t in mismatches[:5]
+    ]
+
+
+@pytest.mark.parametrize("name", FIXTURES_WITH_NORMALIZER)
+def test_fixture_normalizer_matches_tokenizers_on_corpus(name: str) -> None:
+    config = fixture_config(name)["normalizer"]
+    ours = build_normalizer(config)
+    theirs = tokenizers.Tokenizer.from_file(str(FIXTURE_FILES[name])).normalizer
+    assert ours is not None
+    mismatches = [t for t in TEXTS if ours.normalize(t) != theirs.normalize_str(t)]
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_normalizer_matches_tokenizers_on_corpus_and_every_code_point(name: str) -> None:
+    _assert_same(CONFIGS[name], TEXTS + code_point_chunks())
+
+
+@pytest.mark.parametrize("index", range(len(BERT_CONFIGS)))
+def test_every_bert_normalizer_flag_combination_matches_tokenizers(index: int) -> None:
+    _assert_same(BERT_CONFIGS[index], TEXTS)
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=unicode_text)
+def test_normalizer_matches_tokenizers_on_random_unicode(name: str, text: str) -> None:
+    _assert_same(CONFIGS[name], [text])
+
+
+@pytest.mark.parametrize("index", range(len(BERT_CONFIGS)))
+def test_bert_normalizer_fast_path_equals_reference_path(index: int) -> None:
+    config = {k: v for k, v in BERT_CONFIGS[index].items() if k != "type"}
+    normalizer = BertNormalizer(**config)
+    for text in TEXTS + code_point_chunks(65536):
+        assert normalizer.normalize(text) == normalizer.normalize_reference(text)
+
+
+def test_bert_normalizer_unset_strip_accents_follows_lowercase() -> None:
+    assert BertNormalizer(strip_accents=None, lowercase=True).normalize("Café") == "cafe"
+    assert BertNormalizer(strip_accents=None, lowercase=False).normalize("Café") == "Café"
+
+
+def test_lowercase_maps_final_sigma_per_character_like_rust() -> None:
+    normalizer = build_normalizer({"type": "Lowercase"})
+    assert normalizer is not None
+    assert normalizer.normalize("ΑΣ ΣΑ") == "ασ σα"
+
+
+def _first_scheme_prepends(normalizer_config: dict[str, Any] | None, text: str) -> bool:
+    """Whether tokenizers' Metaspace(prepend_scheme="first") prepends after this normalizer."""
+    normalized = reference_normalizer(normalizer_config).normalize_str(text)
+    piece = normalized.replace(" ", "\u2582")
+    config = {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": [],
+        "normalizer": normalizer_config,
+        "pre_tokenizer": {
+            "type": "Metaspace",
+            "replacement": "\u2582",
+            "prepend_scheme": "first",
+            "split": False,
+        },
+        "post_processor": None,
+        "decoder": None,
+        "model": {
+            "type": "WordLevel",
+            "vocab": {"[UNK]": 0, piece: 1, "\u2582" + piece: 2},
+            "unk_token": "[UNK]",
+        },
+    }
+    ids = tokenizers.Tokenizer.from_str(json.dumps(config)).encode(text).ids
+    assert ids in ([1], [2])
+    return ids == [2]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("bert-default", "\x01hi there"),
+        ("bert-default", "hi there"),
+        ("bert-default", "x\u4e2d"),
+        ("bert-default", "\u0301a"),
+        ("strip-left", "  hi"),
+        ("strip-right", "hi  "),
+        ("replace-string-delete", "'hi"),
+        ("replace-string-multi", "aahi"),
+        ("replace-string", "h i"),
+        ("replace-regex-empty-matches", "aahi"),
+        ("replace-regex-empty-matches", "hi"),
+        ("replace-regex-line-start", "hi"),
+        ("replace-regex-punct", "!hi"),
+        ("strip-accents", "\u0301hi"),
+        ("nmt", "\x01hi"),
+        ("prepend", "hi"),
+        ("sequence", "\u0301hi"),
+        ("sequence", "hi"),
+    ],
+)
+def test_normalize_with_start_tells_whether_metaspace_first_would_prepend(
+    name: str, text: str
+) -> None:
+    normalizer = build_normalizer(CONFIGS[name])
+    assert normalizer is not None
+    out, at_start = normalizer.normalize_with_start(text, True)
+    assert out == normalizer.normalize(text)
+    assert at_start == _first_scheme_prepends(CONFIGS[name], text)
+    assert normalizer.normalize_with_start(text, False)[1] is False
+
+
+def test_check_text_rejects_a_lone_surrogate_with_its_position() -> None:
+    with pytest.raises(TokenizerInputError, match="U\\+D800 at index 2"):
+        check_text("ab\ud800c")
+    check_text("ok \U0001f600")
+
+
+def test_check_text_rejects_non_strings() -> None:
+    with pytest.raises(TokenizerInputError, match="bytes"):
+        check_text(b"abc")  # type: ignore[arg-type]
+
+
+def test_unknown_normalizer_type_names_the_component() -> None:
+    with pytest.raises(UnsupportedTokenizerError, match="normalizer type 'Foo'"):
+        build_normalizer({"type": "Foo"})
+
+
+def test_unknown_type_inside_a_sequence_names_its_position() -> None:
+    config = {"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "Foo"}]}
+    with pytest.raises(UnsupportedTokenizerError, match=r"normalizers\[1\].*'Foo'"):
+        build_normalizer(config)
+
+
+def test_replace_without_content_is_a_format_error() -> None:
+    with pytest.raises(TokenizerFormatError, match="content"):
+        build_normalizer({"type": "Replace", "pattern": {"String": "a"}})
+
+
+def test_absent_normalizer_builds_nothing() -> None:
+    assert build_normalizer(None) is None
