@@ -322,3 +322,24 @@ def test_fixture_bert_base_uncased_is_the_old_serialisation_and_loads_as_wordpie
 def test_model_without_type_and_unknown_fields_is_a_format_error() -> None:
     with pytest.raises(TokenizerFormatError, match=r"m\.json: 'model' has no 'type'"):
         build_model({"vocab": 3}, "m.json")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab cé日😀\u2581q")), max_size=60))
+def test_bpe_chunking_before_metaspace_equals_merging_the_whole_word(text: str) -> None:
+    model = _llama_model()
+    assert model.chunk_at_metaspace
+    word = "\u2581" + text.replace(" ", "\u2581")
+    assert model.tokenize(word) == model.merge_word(word)
+
+
+_LLAMA: list = []
+
+
+def _llama_model():
+    if not _LLAMA:
+        from corpus import TOKENIZER_FIXTURES
+
+        config = json.loads((TOKENIZER_FIXTURES / "llama-2" / "tokenizer.json").read_text())
+        _LLAMA.append(build_model(config["model"]))
+    return _LLAMA[0]

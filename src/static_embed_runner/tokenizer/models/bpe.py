@@ -8,6 +8,13 @@ Mirrors ``tokenizers``' ``models::bpe``. A word starts as one symbol per charact
 is merged, the leftmost one on ties, until no adjacent pair has a merge. ``ignore_merges`` returns
 a word that is itself a vocab entry as that single token.
 
+Sentencepiece-style vocabularies (Llama, Mistral ...) usually come without a pre-tokenizer, so
+a whole text is one word. When there is no prefix/suffix and no merge joins a left part ending in
+a non-``▁`` character to a right part starting with ``▁`` (whitespace-run merges like
+``▁▁ ▁▁`` are fine), no merge can ever cross a point where ``▁`` follows another character:
+merges on either side of it commute, so the word is cut at those points and each chunk is merged
+(and memoised) alone, with the same result as merging the whole word.
+
 Two equivalent merge loops are kept: a linear scan for short words (the readable definition) and
 the reference's priority queue for long ones; ``tests/tokenizer/test_models.py`` checks they agree.
 A stale queue entry could only diverge from the scan if two different pairs produced the same
@@ -17,10 +24,14 @@ token string at the same position, which cannot happen because merged strings st
 from __future__ import annotations
 
 import heapq
+import re
 
 from ...errors import TokenizerFormatError, TokenizerInputError, UnsupportedTokenizerError
+from ..cache import BoundedCache
 
 _SCAN_LIMIT = 48
+_METASPACE = "\u2581"
+_CHUNK_BOUNDARY = re.compile("(?<=[^\u2581])(?=\u2581)")
 
 
 class BPE:
@@ -55,6 +66,13 @@ class BPE:
         self._vocab_r = {i: t for t, i in vocab.items()}
         self.merges = _merge_map(vocab, merges, self.prefix)
         self._byte_ids = [vocab.get(f"<0x{b:02X}>") for b in range(256)]
+        self.chunk_at_metaspace = (
+            not self.prefix
+            and not self.suffix
+            and _METASPACE in vocab
+            and not any(b.startswith(_METASPACE) and not a.endswith(_METASPACE) for a, b in merges)
+        )
+        self.chunk_cache: BoundedCache[str, tuple[int, ...]] = BoundedCache()
 
     @property
     def unk_id(self) -> int | None:
@@ -66,6 +84,23 @@ class BPE:
             whole = self.vocab.get(word)
             if whole is not None:
                 return [whole]
+        if self.chunk_at_metaspace and len(word) > 16:
+            return self._tokenize_chunks(word)
+        return self.merge_word(word)
+
+    def _tokenize_chunks(self, word: str) -> list[int]:
+        cache = self.chunk_cache
+        ids: list[int] = []
+        for chunk in _CHUNK_BOUNDARY.split(word):
+            found = cache.get(chunk)
+            if found is None:
+                found = tuple(self.merge_word(chunk))
+                cache.put(chunk, found)
+            ids.extend(found)
+        return ids
+
+    def merge_word(self, word: str) -> list[int]:
+        """The plain algorithm on the whole word: initial symbols, then merges."""
         symbols = self._initial_symbols(word)
         if len(symbols) < 2:
             return symbols
