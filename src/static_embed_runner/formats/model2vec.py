@@ -104,6 +104,15 @@ def load(directory: Path, table: str) -> ModelParts:
             compute_dtype=np.float64 if weights is not None else token_table.compute_dtype,
         )
     tokenizer_path = require_file(directory, tokenizer_name, NAME)
+    semantics = encode_semantics(config, config_path, tokenizer_path)
+    return ModelParts(NAME, token_table, tokenizer_path, semantics)
+
+
+def encode_semantics(config: dict, config_path: Path, tokenizer_path: Path) -> EncodeSemantics:
+    """``StaticModel.encode``'s semantics from a config's ``max_length`` and ``normalize``.
+
+    Also used by the SSE layout for tables distilled with model2vec (the embedded default model).
+    """
     max_length = _max_length(config, config_path)
     normalize = config.get("normalize", False)
     if not isinstance(normalize, bool):
@@ -113,14 +122,13 @@ def load(directory: Path, table: str) -> ModelParts:
     char_limit = None
     if max_length is not None:
         char_limit = max_length * median_token_length(tokenizer_vocab(tokenizer_path))
-    semantics = EncodeSemantics(
+    return EncodeSemantics(
         char_limit=char_limit,
         token_limit=max_length,
         apply_tokenizer_truncation=False,
         drop_unk=True,
         normalize_default=normalize,
     )
-    return ModelParts(NAME, token_table, tokenizer_path, semantics)
 
 
 def median_token_length(vocab: dict[str, int]) -> int:

@@ -13,7 +13,9 @@ from the head's length, else from the file size and the tokenizer's vocabulary s
 Semantics (the reference ``SSEQ`` module: ``EmbeddingBag(mean)`` then the head): like
 sentence-transformers ``StaticEmbedding`` -- ``encode_batch(add_special_tokens=False)``, no
 padding, tokenizer.json truncation applies, unknown tokens kept. The reference consumers
-L2-normalise the result, so the model's default is to normalise.
+L2-normalise the result, so the model's default is to normalise. A ``config.json`` with
+``"encode_semantics": "model2vec"`` (the embedded default model, a table distilled with
+model2vec) selects Model2Vec's semantics instead, with its ``max_length`` and ``normalize``.
 """
 
 from __future__ import annotations
@@ -25,12 +27,20 @@ from ..head import SeparableDyT
 from ..io.q4 import Q4Table
 from ..io.safetensors import open_safetensors
 from ..io.table import DenseTable
+from . import model2vec
 from .base import EncodeSemantics, Layout, ModelParts, read_json, require_file, tokenizer_vocab
 
 NAME = "sse-q4"
 TABLE_FILE = "embedding.q4_k_m.bin"
 HEAD_FILE = "model_rest.safetensors"
 _HEAD_TENSORS = ("dyt.alpha", "dyt.beta", "dyt.bias")
+_SSE_SEMANTICS = EncodeSemantics(
+    char_limit=None,
+    token_limit=None,
+    apply_tokenizer_truncation=True,
+    drop_unk=False,
+    normalize_default=True,
+)
 
 
 def matches(files: frozenset[str]) -> bool:
@@ -59,14 +69,20 @@ def load(directory: Path, table: str) -> ModelParts:
             f"the table {TABLE_FILE} has dimension {q4.dim}"
         )
     token_table = q4 if table == "q4" else DenseTable(q4.dequantize_all(), source=str(table_path))
-    semantics = EncodeSemantics(
-        char_limit=None,
-        token_limit=None,
-        apply_tokenizer_truncation=True,
-        drop_unk=False,
-        normalize_default=True,
-    )
+    semantics = _semantics(config, directory / "config.json", tokenizer_path)
     return ModelParts(NAME, token_table, tokenizer_path, semantics, head)
+
+
+def _semantics(config: dict, config_path: Path, tokenizer_path: Path) -> EncodeSemantics:
+    kind = config.get("encode_semantics", "sentence-transformers")
+    if kind == "sentence-transformers":
+        return _SSE_SEMANTICS
+    if kind == "model2vec":
+        return model2vec.encode_semantics(config, config_path, tokenizer_path)
+    raise ModelFormatError(
+        f"{config_path}: 'encode_semantics' must be 'sentence-transformers' or 'model2vec', "
+        f"found {kind!r}"
+    )
 
 
 def _config_int(config: dict, key: str, directory: Path) -> int | None:
