@@ -121,13 +121,14 @@ TRIPLES = [
 ]
 PAIR_SENTENCES = [sentence for triple in TRIPLES for sentence in triple]
 # Texts whose encoding depends on the Model2Vec semantics: unknown-token characters (dropped), and
-# a text beyond both the 512-token and the max_length x median_token_length character cut.
+# texts beyond the 512-token limit or the max_length x median_token_length (3072) character cut.
 SEMANTICS_TEXTS = [
     "🙂 unknown ☃ symbols ⚙ between words",
     "plain words 🦜🦜🦜 and an emoji run",
     LONG_TEXT,
     "x " * 2000,
     "word " * 700,
+    "understanding " * 300 + "chemistry " * 300,  # the character cut ends it before any chemistry
 ]
 
 
@@ -255,10 +256,17 @@ def test_default_model_stays_close_to_the_float32_model2vec_model(runner, float3
     assert cosines.min() >= 0.97
 
 
-def test_default_model_applies_model2vec_semantics(runner, float32_reference):
-    ours = runner.encode(SEMANTICS_TEXTS)
-    reference = float32_reference.encode(SEMANTICS_TEXTS)
-    assert _cosines(ours, reference).min() >= 0.98
+def test_default_model_encodes_exactly_like_model2vec_on_its_decoded_table(runner):
+    from model2vec import StaticModel
+    from tokenizers import Tokenizer
+
+    decoded = Q4Table.open(MODEL_DIR / "embedding.q4_k_m.bin", dim=DOCUMENTED_DIM).dequantize_all()
+    tokenizer = Tokenizer.from_file(str(MODEL_DIR / "tokenizer.json"))
+    reference = StaticModel(decoded, tokenizer, normalize=True, max_length=CONFIG["max_length"])
+    texts = [*PAIR_SENTENCES, *CORPUS, *SEMANTICS_TEXTS]
+    ours = runner.encode(texts)
+    np.testing.assert_allclose(ours, reference.encode(texts), rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(StaticEmbedRunner.load(table="f32").encode(texts), ours)
 
 
 def test_shipped_table_is_the_rebuilt_float32_table_quantised_as_documented(
