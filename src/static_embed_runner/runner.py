@@ -101,12 +101,18 @@ class StaticEmbedRunner:
         out = np.empty((len(batch), out_dim), dtype=np.float32)
         for start in range(0, len(batch), batch_size):
             chunk = batch[start : start + batch_size]
-            vectors = mean_pool(self._token_ids(chunk), self._table)
+            ids = self._token_ids(chunk)
+            vectors = mean_pool(ids, self._table)
             if self._head is not None:
                 vectors = self._head(vectors)
+                vectors[[not seq for seq in ids]] = 0.0  # no tokens -> zeros, head or not
             vectors = truncate(vectors, out_dim)
             out[start : start + len(chunk)] = l2_normalize(vectors) if normalize else vectors
         return out[0] if single else out
+
+    def token_ids(self, texts: str | Iterable[str]) -> list[list[int]]:
+        """The ids each text averages over, after this layout's cuts and unknown-token removal."""
+        return self._token_ids(_check_texts(texts))
 
     def _token_ids(self, texts: list[str]) -> list[list[int]]:
         limit = self._semantics.char_limit

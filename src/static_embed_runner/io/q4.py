@@ -72,9 +72,9 @@ class Q4Table:
 
     def gather(self, ids: np.ndarray) -> np.ndarray:
         """Decode rows ``ids`` (1-D integer array) into a new float32 ``(len(ids), dim)`` array."""
-        codes = np.take(self._packed, ids, axis=0)
+        codes = self._packed[ids]
         rows = LUT[codes].reshape(len(ids), self.dim)
-        rows *= np.take(self._scales, ids)[:, None]
+        rows *= self._scales[ids][:, None]  # fancy indexing reads only these rows, aligned or not
         return rows
 
     def dequantize_all(self, rows_per_step: int = 8192) -> np.ndarray:

@@ -1,0 +1,105 @@
+"""Mean pooling: the fast grouped form against the plain one-token-at-a-time algorithm."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from static_embed_runner.errors import ModelFormatError
+from static_embed_runner.head import SeparableDyT, l2_normalize, truncate
+from static_embed_runner.io.table import DenseTable, MappedTable
+from static_embed_runner.pooling import mean_pool, mean_pool_reference
+
+
+def _table(vocab: int, dim: int, dtype=np.float32, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((vocab, dim)).astype(dtype)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ids=st.lists(st.lists(st.integers(0, 49), max_size=40), max_size=25),
+    dim=st.sampled_from([1, 2, 5, 64]),
+    max_cells=st.sampled_from([1, 64, 1 << 23]),
+)
+def test_grouped_pooling_is_bit_identical_to_the_plain_algorithm(
+    ids: list[list[int]], dim: int, max_cells: int
+) -> None:
+    table = DenseTable(_table(50, dim))
+    fast = mean_pool(ids, table, max_cells=max_cells)
+    assert fast.dtype == np.float32 and fast.flags.c_contiguous and fast.shape == (len(ids), dim)
+    assert np.array_equal(fast, mean_pool_reference(ids, table))
+
+
+def test_a_text_is_pooled_alone_exactly_as_in_a_batch() -> None:
+    table = DenseTable(_table(1000, 32))
+    rng = np.random.default_rng(1)
+    ids = [rng.integers(0, 1000, size=n).tolist() for n in rng.integers(0, 300, size=64)]
+    batch = mean_pool(ids, table)
+    assert np.array_equal(batch, np.concatenate([mean_pool([seq], table) for seq in ids]))
+
+
+def test_texts_without_tokens_give_zero_vectors_never_nan() -> None:
+    out = mean_pool([[], [1, 2], []], DenseTable(_table(5, 3)))
+    assert np.array_equal(out[[0, 2]], np.zeros((2, 3), np.float32))
+    assert not np.isnan(out).any()
+    assert mean_pool([], DenseTable(_table(5, 3))).shape == (0, 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.int8, np.float64])
+def test_other_table_dtypes_pool_to_float32(dtype) -> None:
+    raw = (_table(20, 4) * 30).astype(dtype)
+    compute = np.float64 if dtype in (np.int8, np.float64) else np.float32
+    table = DenseTable(raw, compute_dtype=compute)
+    ids = [[1, 2, 3], [4], [19, 19]]
+    out = mean_pool(ids, table)
+    assert out.dtype == np.float32
+    expected = np.stack([raw[seq].astype(compute).mean(axis=0) for seq in ids]).astype(np.float32)
+    assert np.array_equal(out, expected)
+
+
+def test_mapped_table_scales_mapped_rows_by_token_weights() -> None:
+    base = DenseTable(_table(4, 3))
+    mapping = np.array([3, 0, 0, 2, 1])
+    weights = np.array([0.5, 2.0, 1.0, -1.0, 3.0])
+    table = MappedTable(base, mapping, weights, compute_dtype=np.float64)
+    rows = table.gather(np.arange(5))
+    assert rows.dtype == np.float64
+    assert np.array_equal(rows, base.gather(mapping).astype(np.float64) * weights[:, None])
+
+
+def test_ids_outside_the_table_raise_model_format_error() -> None:
+    with pytest.raises(
+        ModelFormatError, match="token id 7 is outside the token table \\(5 rows\\)"
+    ):
+        mean_pool([[1, 7]], DenseTable(_table(5, 3)))
+
+
+def test_pooling_stays_float32_without_silent_float64_promotion() -> None:
+    table = DenseTable(_table(10, 4))
+    assert mean_pool([[1, 2]], table).dtype == np.float32
+    head = SeparableDyT(np.ones(4), np.ones(4), np.zeros(4))
+    assert head(mean_pool([[1, 2]], table)).dtype == np.float32
+    assert l2_normalize(mean_pool([[1, 2]], table)).dtype == np.float32
+
+
+def test_l2_normalize_keeps_zero_rows_zero() -> None:
+    vectors = np.array([[3.0, 4.0], [0.0, 0.0]], dtype=np.float32)
+    assert l2_normalize(vectors).tolist() == [[0.6000000238418579, 0.800000011920929], [0.0, 0.0]]
+
+
+def test_truncate_keeps_leading_dimensions_contiguous() -> None:
+    vectors = np.arange(12, dtype=np.float32).reshape(3, 4)
+    short = truncate(vectors, 2)
+    assert short.tolist() == [[0, 1], [4, 5], [8, 9]] and short.flags.c_contiguous
+    assert truncate(vectors, None) is vectors
+
+
+def test_separable_dyt_is_beta_tanh_alpha_x_plus_bias() -> None:
+    alpha, beta, bias = np.array([0.5, 2.0]), np.array([1.5, -1.0]), np.array([0.1, 0.0])
+    x = np.array([[1.0, -3.0]], dtype=np.float32)
+    expected = beta * np.tanh(alpha * x.astype(np.float64) + bias)
+    assert np.abs(SeparableDyT(alpha, beta, bias)(x) - expected).max() < 1e-6
+    with pytest.raises(ValueError, match="1-D of one length"):
+        SeparableDyT(alpha, beta, np.zeros(3))

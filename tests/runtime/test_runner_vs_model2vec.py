@@ -1,0 +1,135 @@
+"""StaticEmbedRunner against model2vec 0.10 ``StaticModel.encode`` on models model2vec saved."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from corpus import CORPUS, MODEL_FIXTURES, TOKENIZER_FIXTURES
+from runtime.reference_models import M2V_CASES, M2V_FIXTURES, Reference
+
+from static_embed_runner.formats.base import tokenizer_vocab
+from static_embed_runner.formats.model2vec import median_token_length
+from static_embed_runner.runner import StaticEmbedRunner
+
+ALL_CASES = [*M2V_CASES, *(f"fixture-{name}" for name in M2V_FIXTURES)]
+FLOAT16_CASES = {"float16", "vocab-quantized-float16", "fixture-float16"}
+EXPECTED = MODEL_FIXTURES / "model2vec-rs-expected"
+
+
+def _diff(case: str, ours: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
+    """(max abs diff, allowed): 1e-6, or float16 rounding of the reference for float16 output."""
+    diff = float(np.abs(ours - reference.astype(np.float32)).max())
+    if case in FLOAT16_CASES:
+        return diff, float(np.abs(reference).max()) * 2.0**-10
+    return diff, 1e-6
+
+
+@pytest.mark.parametrize("case", ALL_CASES)
+def test_token_ids_match_model2vec(
+    case: str, backend: str, m2v_references: dict[str, Reference]
+) -> None:
+    reference = m2v_references[case]
+    runner = StaticEmbedRunner.load(reference.path, tokenizer_backend=backend)
+    assert runner.model_format == "model2vec"
+    assert runner.token_ids(CORPUS) == reference.token_ids
+
+
+@pytest.mark.parametrize("case", ALL_CASES)
+def test_embeddings_match_model2vec_encode(
+    case: str, backend: str, m2v_references: dict[str, Reference], record_diff
+) -> None:
+    reference = m2v_references[case]
+    runner = StaticEmbedRunner.load(reference.path, tokenizer_backend=backend)
+    ours = runner.encode(CORPUS, normalize=None)
+    assert ours.dtype == np.float32 and ours.flags.c_contiguous
+    diff, allowed = _diff(case, ours, reference.embeddings)
+    record_diff(f"model2vec/{case}/{backend}", diff)
+    assert diff <= allowed
+
+
+def test_float32_model_is_bit_identical_to_model2vec(m2v_references: dict[str, Reference]) -> None:
+    reference = m2v_references["maxlen-16-unnormalized"]
+    runner = StaticEmbedRunner.load(reference.path, tokenizer_backend="tokenizers")
+    assert np.array_equal(runner.encode(CORPUS, normalize=None), reference.embeddings)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_distilled_minilm_matches_model2vec(
+    dtype: str, backend: str, distilled_references: dict[str, Reference], record_diff
+) -> None:
+    reference = distilled_references[dtype]
+    runner = StaticEmbedRunner.load(reference.path, tokenizer_backend=backend)
+    assert runner.token_ids(CORPUS) == reference.token_ids
+    ours = runner.encode(CORPUS, normalize=None)
+    diff, allowed = _diff(dtype, ours, reference.embeddings)
+    record_diff(f"model2vec/distilled-all-MiniLM-L6-v2-{dtype}/{backend}", diff)
+    assert diff <= allowed
+
+
+@pytest.mark.parametrize(
+    ("model", "expected", "text"),
+    [
+        ("float32", "embeddings_short.json", "hello world"),
+        ("float32", "embeddings_long.json", " ".join(["hello"] * 1000)),
+        ("vocab-quantized", "embeddings_vocab_quantized.json", " ".join(["hello"] * 1000)),
+    ],
+)
+def test_model2vec_rs_fixture_embeddings_are_reproduced(
+    model: str, expected: str, text: str, backend: str, record_diff
+) -> None:
+    runner = StaticEmbedRunner.load(
+        MODEL_FIXTURES / f"model2vec-rs-test-model-{model}", tokenizer_backend=backend
+    )
+    reference = np.asarray(json.loads((EXPECTED / expected).read_text()), dtype=np.float64)
+    diff = float(np.abs(runner.encode([text], normalize=None) - reference).max())
+    record_diff(f"model2vec-rs-expected/{expected}/{backend}", diff)
+    assert diff <= 1e-6
+
+
+def test_max_length_cuts_characters_then_tokens(m2v_references: dict[str, Reference]) -> None:
+    runner = StaticEmbedRunner.load(
+        m2v_references["maxlen-16-unnormalized"].path, tokenizer_backend="tokenizers"
+    )
+    assert max(len(ids) for ids in runner.token_ids(CORPUS)) <= 16
+    unlimited = StaticEmbedRunner.load(
+        m2v_references["maxlen-none"].path, tokenizer_backend="tokenizers"
+    )
+    assert max(len(ids) for ids in unlimited.token_ids(CORPUS)) > 512
+
+
+def test_unknown_token_is_dropped(m2v_references: dict[str, Reference]) -> None:
+    runner = StaticEmbedRunner.load(m2v_references["float32"].path, tokenizer_backend="tokenizers")
+    unk = runner.tokenizer.token_to_id("[UNK]")
+    assert not any(unk in ids for ids in runner.token_ids(CORPUS))
+    assert np.array_equal(runner.encode("😀"), np.zeros(runner.dim, dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    "tokenizer",
+    [
+        "bert-base-uncased",
+        "xlm-roberta-paraphrase-multilingual-mpnet-base-v2",
+        "gpt2",
+        "potion-base-8M",
+    ],
+)
+def test_median_token_length_matches_static_model(tokenizer: str) -> None:
+    from model2vec import StaticModel
+    from tokenizers import Tokenizer
+
+    path = TOKENIZER_FIXTURES / tokenizer / "tokenizer.json"
+    rust = Tokenizer.from_file(str(path))
+    vectors = np.zeros((rust.get_vocab_size(), 2), dtype=np.float32)
+    expected = StaticModel(vectors, rust).median_token_length
+    assert median_token_length(tokenizer_vocab(path)) == expected
+
+
+@pytest.mark.parametrize("case", ["vocab-quantized", "int8", "float16"])
+def test_single_text_path_equals_batch_path(
+    case: str, m2v_references: dict[str, Reference]
+) -> None:
+    runner = StaticEmbedRunner.load(m2v_references[case].path, tokenizer_backend="tokenizers")
+    batch = runner.encode(CORPUS)
+    assert np.array_equal(batch, np.stack([runner.encode(text) for text in CORPUS]))
