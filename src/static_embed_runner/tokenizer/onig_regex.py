@@ -49,8 +49,10 @@ def _property_ranges(pattern: str, name: str) -> uc.Ranges:
         ranges: uc.Ranges | None = ((0, uc.MAX_CODE_POINT),)
     elif alias == "space":
         ranges = uc.named_ranges("white_space")
-    elif alias in ("digit", "word"):
-        ranges = uc.named_ranges(alias)
+    elif alias == "digit":
+        ranges = uc.named_ranges("digit")
+    elif alias == "word":
+        ranges = uc.named_ranges("onig_word")
     else:
         ranges = uc.category_ranges(alias)
     if ranges is None:
@@ -58,14 +60,14 @@ def _property_ranges(pattern: str, name: str) -> uc.Ranges:
     return uc.complement(ranges) if negate else ranges
 
 
-def _shorthand_ranges(letter: str) -> uc.Ranges | None:
+def _shorthand_ranges(letter: str, in_class: bool = False) -> uc.Ranges | None:
     lower = letter.lower()
     if lower == "s":
         ranges = uc.named_ranges("white_space")
     elif lower == "d":
         ranges = uc.named_ranges("digit")
     elif lower == "w":
-        ranges = uc.named_ranges("word")
+        ranges = uc.named_ranges("onig_word_in_class" if in_class else "onig_word")
     elif lower == "h":
         ranges = _HEX_DIGIT
     else:
@@ -87,6 +89,15 @@ class _Translator:
         self.src = pattern
         self.i = 0
         self.out: list[str] = []
+        self.ignore_case = [False]  # per open group
+        self.literal_run = ""  # consecutive literal characters under (?i)
+
+    def end_literal_run(self) -> None:
+        """Oniguruma's (?i) also matches multi-character case folds (``ss`` matches ``ß``)."""
+        run, self.literal_run = self.literal_run.casefold(), ""
+        for target in _multi_char_folds():
+            if target in run:
+                raise self.fail(f"a case-insensitive {target!r} (it also matches one character)")
 
     def fail(self, what: str) -> UnsupportedTokenizerError:
         return _unsupported(self.src, what)
@@ -122,18 +133,32 @@ class _Translator:
         while self.i < len(self.src):
             ch = self.src[self.i]
             self.i += 1
+            if self.ignore_case[-1] and (ch.isalnum() or ch == "'"):
+                self.literal_run += ch
+            else:
+                self.end_literal_run()
             if ch == "\\":
                 self.out.append(self.escape())
             elif ch == "[":
                 self.out.append(_class_source(*self.bracket()))
             elif ch == "(":
-                self.out.append(self.group_open())
+                group = self.group_open()
+                self.ignore_case.append(
+                    "i" in group.split(":")[0].split("-")[0]
+                    or (self.ignore_case[-1] and "-i" not in group)
+                )
+                self.out.append(group)
+            elif ch == ")":
+                if len(self.ignore_case) > 1:
+                    self.ignore_case.pop()
+                self.out.append(ch)
             elif ch == "^":
                 self.out.append("(?:\\A|(?<=\\n)(?!\\Z))")
             elif ch == "$":
                 self.out.append("(?m:$)")
             else:
                 self.out.append(ch)
+        self.end_literal_run()
         return "".join(self.out)
 
     def group_open(self) -> str:
@@ -178,7 +203,7 @@ class _Translator:
         if letter == "Z":
             return "(?=\\n?\\Z)"
         if letter in "bB":
-            word = uc.class_body(uc.named_ranges("word"))
+            word = uc.class_body(uc.named_ranges("onig_word"))
             boundary = f"(?:(?<=[{word}])(?![{word}])|(?<![{word}])(?=[{word}]))"
             return boundary if letter == "b" else f"(?!{boundary})"
         if letter.isdigit() and letter != "0":
@@ -235,7 +260,7 @@ class _Translator:
             prop = _property_ranges(self.src, self.read_braced())
             ranges.extend(prop if letter == "p" else uc.complement(prop))
             return None
-        shorthand = _shorthand_ranges(letter)
+        shorthand = _shorthand_ranges(letter, in_class=True)
         if shorthand is not None:
             ranges.extend(shorthand)
             return None
@@ -246,6 +271,13 @@ class _Translator:
         if letter.isalnum():
             raise self.fail(f"the escape \\{letter} inside a character class")
         return ord(letter)
+
+
+@lru_cache(maxsize=1)
+def _multi_char_folds() -> frozenset[str]:
+    """Every string that is the full case fold of a single character and is longer than one."""
+    folds = (chr(cp).casefold() for cp in range(uc.MAX_CODE_POINT + 1) if not 0xD800 <= cp < 0xE000)
+    return frozenset(f for f in folds if len(f) > 1)
 
 
 @lru_cache(maxsize=256)

@@ -309,9 +309,10 @@ def named_ranges(name: str) -> Ranges:
     """The non-category classes used by tokenizers' components, by name.
 
     ``white_space`` (Rust ``char::is_whitespace``, Oniguruma ``\\s``), ``digit`` (``\\d``: Nd),
-    ``word`` (``\\w``), ``numeric`` (Rust ``char::is_numeric``), ``bert_punctuation`` (ASCII
-    punctuation or the crate's P*), ``bert_other`` (the crate's Cc/Cf/Co/Cs), ``bert_mn`` (the
-    crate's Mn), ``combining_mark`` (StripAccents' marks).
+    ``word`` (Rust regex ``\\w``), ``onig_word`` / ``onig_word_in_class`` (Oniguruma ``\\w``
+    outside / inside brackets), ``numeric`` (Rust ``char::is_numeric``), ``bert_punctuation``
+    (ASCII punctuation or the crate's P*), ``bert_other`` (the crate's Cc/Cf/Co/Cs), ``bert_mn``
+    (the crate's Mn), ``combining_mark`` (StripAccents' marks).
     """
     if name == "white_space":
         return merge(_WHITE_SPACE)
@@ -320,6 +321,14 @@ def named_ranges(name: str) -> Ranges:
     if name == "word":
         parts = [category_ranges(c) or () for c in ("L", "M", "Nd", "Nl", "Pc")]
         return merge((*(r for p in parts for r in p), *_JOIN_CONTROL, *_WORD_EXTRA))
+    if name == "onig_word_in_class":
+        # Oniguruma's \\w inside brackets: Rust's \\w without the join controls.
+        return subtract(named_ranges("word"), _JOIN_CONTROL)
+    if name == "onig_word":
+        # Oniguruma's bare \\w also takes Latin-1's superscript digits and fractions.
+        return merge(
+            (*named_ranges("onig_word_in_class"), (0xB2, 0xB3), (0xB9, 0xB9), (0xBC, 0xBE))
+        )
     if name == "numeric":
         return merge((*(category_ranges("N") or ()), *_RUST_NUMERIC_EXTRA))
     if name == "bert_punctuation":
