@@ -123,19 +123,24 @@ def _unigram(config: dict[str, Any]) -> Unigram:
         raise TokenizerFormatError(
             f"Unigram model.vocab must be a list of [piece, score], found {type(vocab).__name__}"
         )
-    pieces: list[tuple[str, float]] = []
-    for i, item in enumerate(vocab):
-        if (
-            not isinstance(item, (list, tuple))
-            or len(item) != 2
-            or not isinstance(item[0], str)
-            or isinstance(item[1], bool)
-            or not isinstance(item[1], (int, float))
-        ):
-            raise TokenizerFormatError(
-                f"Unigram model.vocab[{i}] must be [piece, score], found {item!r:.80}"
-            )
-        pieces.append((item[0], float(item[1])))
+    try:
+        pieces = [(piece, float(score)) for piece, score in vocab]
+        valid = set(map(type, (p for p, _ in pieces))) <= {str} and set(
+            map(type, (s for _, s in vocab))
+        ) <= {int, float}
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        for i, item in enumerate(vocab):
+            if not (
+                isinstance(item, list)
+                and len(item) == 2
+                and isinstance(item[0], str)
+                and type(item[1]) in (int, float)
+            ):
+                raise TokenizerFormatError(
+                    f"Unigram model.vocab[{i}] must be [piece, score], found {item!r:.80}"
+                )
     unk_id = config.get("unk_id")
     bad_unk = isinstance(unk_id, bool) or not isinstance(unk_id, int) or unk_id < 0
     if unk_id is not None and bad_unk:

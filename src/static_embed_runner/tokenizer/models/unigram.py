@@ -148,20 +148,9 @@ def _build_prefix_map(
     vocab: list[tuple[str, float]], token_to_ids: dict[str, int]
 ) -> dict[str, tuple[int, float, bool]]:
     """Map each prefix of each piece to ``(id, score, has_longer)``; ``id`` is -1 for non-pieces."""
-    walk: dict[str, tuple[int, float, bool]] = {}
+    proper = {piece[:k] for piece in token_to_ids for k in range(1, len(piece))}
+    walk: dict[str, tuple[int, float, bool]] = dict.fromkeys(proper, _PREFIX_ONLY)
     for piece, piece_id in token_to_ids.items():
-        if not piece:
-            continue  # the reference trie never reports the empty piece
-        for k in range(len(piece) - 1, 0, -1):
-            prefix = piece[:k]
-            entry = walk.get(prefix)
-            if entry is None:
-                walk[prefix] = _PREFIX_ONLY
-            elif entry[2]:
-                break  # this prefix and all shorter ones are already marked
-            else:
-                walk[prefix] = (entry[0], entry[1], True)
-        entry = walk.get(piece)
-        has_longer = entry is not None and entry[2]
-        walk[piece] = (piece_id, vocab[piece_id][1], has_longer)
+        if piece:  # the reference trie never reports the empty piece
+            walk[piece] = (piece_id, vocab[piece_id][1], piece in proper)
     return walk
