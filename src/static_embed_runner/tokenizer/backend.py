@@ -53,7 +53,9 @@ class RustTokenizer:
         try:
             inner = tokenizers.Tokenizer.from_str(json_text)
         except Exception as exc:  # the Rust error type is not importable in a stable way
-            raise TokenizerFormatError(f"{source}: the tokenizers package rejected it: {exc}") from exc
+            raise TokenizerFormatError(
+                f"{source}: the tokenizers package rejected it: {exc}"
+            ) from exc
         inner.no_padding()
         inner.no_truncation()
         self._inner = inner
