@@ -166,3 +166,30 @@ def test_added_token_normalizing_to_nothing_is_unsupported(
     )
     with pytest.raises(UnsupportedTokenizerError, match="normalizes to the empty string"):
         Tokenizer.from_str(json_text)
+
+
+@pytest.mark.parametrize(
+    "normalizer",
+    [
+        {
+            "type": "BertNormalizer",
+            "clean_text": True,
+            "handle_chinese_chars": False,
+            "strip_accents": False,
+            "lowercase": False,
+        },
+        {"type": "Strip", "strip_left": True, "strip_right": False},
+        {"type": "Replace", "pattern": {"String": "x"}, "content": ""},
+    ],
+    ids=["clean_text", "strip", "replace"],
+)
+def test_metaspace_first_is_not_prepended_when_the_normalizer_deletes_the_leading_character(
+    normalizer: dict, tokenizer_json: Callable[[str], str]
+) -> None:
+    from tokenizers import AddedToken
+
+    config = json.loads(tokenizer_json("trained-unigram-metaspace-first-nosplit"))
+    config["normalizer"] = normalizer
+    json_text = with_tokens(json.dumps(config), AddedToken("<sep>", normalized=False))
+    texts = ["\x00hello", "  hello", "xhello", "hello", "<sep>\x00hi", "\x00<sep> hi", "x<sep>x"]
+    assert_same(json_text, texts)

@@ -3,8 +3,9 @@
 One text flows through the same stages as in the reference ``TokenizerImpl``:
 
 1. added tokens with ``normalized: false`` are cut out of the original text;
-2. every remaining segment is normalized on its own, and added tokens with ``normalized: true``
-   are cut out of the normalized segment;
+2. every remaining segment is normalized on its own (``normalize_with_start`` also says whether
+   the result still begins at offset 0), and added tokens with ``normalized: true`` are cut out
+   of the normalized segment;
 3. every remaining piece is pre-tokenized (``at_start`` tells the pre-tokenizer whether the piece
    begins at offset 0 of the input, which Metaspace's ``prepend_scheme: first`` needs);
 4. every pre-token is turned into ids by the model, memoised per pre-token in a bounded cache;
@@ -43,6 +44,8 @@ from .truncation import Truncation
 
 class Normalizer(Protocol):
     def normalize(self, text: str) -> str: ...
+
+    def normalize_with_start(self, text: str, at_start: bool) -> tuple[str, bool]: ...
 
 
 class PreTokenizer(Protocol):
@@ -174,7 +177,8 @@ class Tokenizer:
     def _segments(self, text: str) -> list[tuple[str, int | None, bool]]:
         """``(piece, None, at_start)`` for text to pre-tokenize, ``("", id, False)`` for tokens."""
         added = self.added_vocabulary
-        normalize = self.normalizer.normalize if self.normalizer is not None else None
+        normalizer = self.normalizer
+        normalize = normalizer.normalize_with_start if normalizer is not None else None
         out: list[tuple[str, int | None, bool]] = []
         for start, stop, token_id in added.split_original(text):
             if token_id is not None:
@@ -183,17 +187,19 @@ class Tokenizer:
             if start == stop:
                 continue
             segment = text[start:stop]
+            at_start = start == 0
             if normalize is not None:
-                segment = normalize(segment)
+                # A normalizer that deletes the leading character moves the segment off offset 0.
+                segment, at_start = normalize(segment, at_start)
             if not added.has_normalized:
                 if segment:
-                    out.append((segment, None, start == 0))
+                    out.append((segment, None, at_start))
                 continue
             for sub_start, sub_stop, sub_id in added.split_normalized(segment):
                 if sub_id is not None:
                     out.append(("", sub_id, False))
                 elif sub_stop > sub_start:
-                    out.append((segment[sub_start:sub_stop], None, start == 0 and sub_start == 0))
+                    out.append((segment[sub_start:sub_stop], None, at_start and sub_start == 0))
         return out
 
     def token_to_id(self, token: str) -> int | None:
