@@ -48,6 +48,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -59,6 +60,7 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,25 +103,48 @@ def source_model_dir() -> Path:
 def distill_reference(pca_dims: int = PCA_DIMS) -> Any:
     """The full-precision (float32) model2vec ``StaticModel`` distilled from the source checkpoint.
 
-    Offline and deterministic: ``HF_HUB_OFFLINE=1`` is set before the Hugging Face libraries are
-    imported, and Python, numpy and torch are seeded.
+    Offline and deterministic (see :func:`_offline_and_seeded`).
     """
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    import torch
-    from model2vec.distill import distill
+    with _offline_and_seeded():
+        from model2vec.distill import distill
 
+        return distill(
+            str(source_model_dir()),
+            pca_dims=pca_dims,
+            sif_coefficient=SIF_COEFFICIENT,
+            token_remove_pattern=TOKEN_REMOVE_PATTERN,
+            quantize_to="float32",
+            device="cpu",
+        )
+
+
+@contextlib.contextmanager
+def _offline_and_seeded() -> Iterator[None]:
+    """``HF_HUB_OFFLINE=1``, seeded Python/numpy/torch RNGs, deterministic torch; then restore.
+
+    Restoring matters when a test session calls :func:`distill_reference` in-process.
+    """
+    import torch
+
+    offline = os.environ.get("HF_HUB_OFFLINE")
+    saved = (random.getstate(), np.random.get_state(), torch.random.get_rng_state())
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    os.environ["HF_HUB_OFFLINE"] = "1"
     random.seed(SEED)
     np.random.seed(SEED)
     torch.manual_seed(SEED)
     torch.use_deterministic_algorithms(True)
-    return distill(
-        str(source_model_dir()),
-        pca_dims=pca_dims,
-        sif_coefficient=SIF_COEFFICIENT,
-        token_remove_pattern=TOKEN_REMOVE_PATTERN,
-        quantize_to="float32",
-        device="cpu",
-    )
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(deterministic)
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
+        torch.random.set_rng_state(saved[2])
+        if offline is None:
+            del os.environ["HF_HUB_OFFLINE"]
+        else:
+            os.environ["HF_HUB_OFFLINE"] = offline
 
 
 def _levels(x: np.ndarray, scales: np.ndarray) -> np.ndarray:
