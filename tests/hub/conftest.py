@@ -36,9 +36,17 @@ def cache_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def hub_env(monkeypatch: pytest.MonkeyPatch, cache_dir: Path) -> Path:
-    """A clean Hub environment: our cache dir, online, no token."""
-    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_TOKEN", "HUGGINGFACE_HUB_CACHE"):
+    """A clean Hub environment: our cache dir, online, no token (not even a login token file)."""
+    for name in (
+        "HF_HUB_OFFLINE",
+        "TRANSFORMERS_OFFLINE",
+        "HF_TOKEN",
+        "HUGGING_FACE_HUB_TOKEN",
+        "HF_TOKEN_PATH",
+        "HUGGINGFACE_HUB_CACHE",
+    ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HOME", str(cache_dir.parent / "hf-home"))
     monkeypatch.setenv("HF_HUB_CACHE", str(cache_dir))
     return cache_dir
 

@@ -240,6 +240,44 @@ def test_token_from_hf_token_is_sent_to_the_hub_but_not_to_the_cdn(
     assert hub_side and all(r.authorization == "Bearer hf_secret" for r in hub_side)
 
 
+@pytest.mark.parametrize("where", ["hf_home", "hf_token_path"])
+def test_token_saved_by_hf_auth_login_is_used_when_hf_token_is_unset(
+    fake_hub, monkeypatch, tmp_path, main_files, where
+):
+    fake_hub.add_commit("org/gated", main_files)
+    fake_hub.repos["org/gated"].token = "hf_secret"
+    if where == "hf_home":
+        token_file = Path(os.environ["HF_HOME"]) / "token"
+    else:
+        token_file = tmp_path / "elsewhere" / "my-token"
+        monkeypatch.setenv("HF_TOKEN_PATH", str(token_file))
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    token_file.write_text("hf_secret\n")
+
+    snapshot = snapshot_download("org/gated")
+
+    assert (snapshot / "model.safetensors").read_bytes() == main_files["model.safetensors"]
+    hub_side = [r for r in fake_hub.requests if not r.path.startswith("/cdn/")]
+    assert hub_side and all(r.authorization == "Bearer hf_secret" for r in hub_side)
+
+
+def test_hf_token_takes_precedence_over_the_login_token_file(fake_hub, monkeypatch, main_files):
+    fake_hub.add_commit("org/gated", main_files)
+    fake_hub.repos["org/gated"].token = "hf_secret"
+    token_file = Path(os.environ["HF_HOME"]) / "token"
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    token_file.write_text("hf_stale")
+    monkeypatch.setenv("HF_TOKEN", "hf_secret")
+
+    snapshot_download("org/gated")
+
+    assert all(
+        r.authorization == "Bearer hf_secret"
+        for r in fake_hub.requests
+        if not r.path.startswith("/cdn/")
+    )
+
+
 @pytest.mark.parametrize(
     "evil",
     ["../../escape.json", "/etc/evil.json", "sub\\..\\..\\evil.json", "C:/evil.json", "a//b"],

@@ -61,6 +61,13 @@ _TRUE = frozenset({"1", "on", "yes", "true"})
 FileSelector = Callable[[list[str]], list[str]]
 
 
+def _hf_home() -> Path:
+    """``$HF_HOME``, else ``$XDG_CACHE_HOME/huggingface``, else ``~/.cache/huggingface``."""
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    home = os.environ.get("HF_HOME") or os.path.join(xdg, "huggingface")
+    return Path(os.path.expandvars(os.path.expanduser(home)))
+
+
 def hub_cache_dir() -> Path:
     """The Hub cache directory, resolved from the environment exactly as ``huggingface_hub`` does.
 
@@ -70,9 +77,26 @@ def hub_cache_dir() -> Path:
     explicit = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
     if explicit:
         return Path(os.path.expandvars(os.path.expanduser(explicit)))
-    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    home = os.environ.get("HF_HOME") or os.path.join(xdg, "huggingface")
-    return Path(os.path.expandvars(os.path.expanduser(home))) / "hub"
+    return _hf_home() / "hub"
+
+
+def hub_token() -> str | None:
+    """The access token, found where ``huggingface_hub`` looks for it.
+
+    ``$HF_TOKEN``, else the legacy ``$HUGGING_FACE_HUB_TOKEN``, else the file that
+    ``hf auth login`` writes (``$HF_TOKEN_PATH``, else ``$HF_HOME/token``). Blank values count as
+    no token.
+    """
+    for variable in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        value = (os.environ.get(variable) or "").strip()
+        if value:
+            return value
+    token_path = os.environ.get("HF_TOKEN_PATH") or str(_hf_home() / "token")
+    try:
+        value = Path(os.path.expandvars(os.path.expanduser(token_path))).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return value or None
 
 
 def is_offline() -> bool:
@@ -92,9 +116,9 @@ def snapshot_download(
     """Make the files a model needs available locally and return their snapshot directory.
 
     ``revision`` is a branch, tag or commit hash (default ``"main"``). ``token`` defaults to
-    ``$HF_TOKEN``. ``allow_files`` maps the repository's file list to the files to fetch; it
-    defaults to the layout detection of
-    :func:`static_embed_runner.formats.detect.files_to_download`.
+    :func:`hub_token` (``$HF_TOKEN``, then the ``hf auth login`` token file). ``allow_files``
+    maps the repository's file list to the files to fetch; it defaults to the layout detection
+    of :func:`static_embed_runner.formats.detect.files_to_download`.
 
     With ``HF_HUB_OFFLINE=1``, or when the Hub cannot be reached, the cached snapshot of the
     revision is used if it holds every needed file; otherwise :class:`OfflineModeError` says what
@@ -114,7 +138,7 @@ def snapshot_download(
         with contextlib.suppress(OfflineModeError):
             return repo.cached_snapshot(revision, select, reason="")
 
-    hub = _Hub(token if token is not None else os.environ.get("HF_TOKEN"))
+    hub = _Hub(token if token is not None else hub_token())
     try:
         commit, filenames = hub.list_files(repo_id, revision)
     except _HubUnreachable as exc:
