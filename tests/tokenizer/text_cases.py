@@ -9,7 +9,7 @@ code point, and hypothesis-generated Unicode text.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ FIXTURE_FILES: dict[str, Path] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def fixture_config(name: str) -> dict[str, Any]:
     return json.loads(FIXTURE_FILES[name].read_text(encoding="utf-8"))
 
