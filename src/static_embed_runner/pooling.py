@@ -35,6 +35,13 @@ def mean_pool(
     """Average the rows of each text's tokens: a float32 C-contiguous ``(len(token_ids), dim)``."""
     n = len(token_ids)
     out = np.zeros((n, table.dim), dtype=np.float32)
+    if n == 1:  # the single-text path skips the batch bookkeeping; same sums, same bits
+        if len(token_ids[0]):
+            ids = np.asarray(token_ids[0], dtype=np.int64)
+            _check_ids(int(ids.min()), int(ids.max()), table)
+            rows = table.gather(ids)
+            out[0] = _sum_tokens(rows[None])[0] / rows.dtype.type(len(ids))
+        return out
     lengths = np.fromiter(map(len, token_ids), dtype=np.int64, count=n)
     ends = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=ends[1:])
@@ -56,12 +63,7 @@ def _pool_chunk(
     np.cumsum(lengths[:-1], out=starts[1:])
     flat = np.fromiter(chain.from_iterable(token_ids), dtype=np.int64, count=int(lengths.sum()))
     unique, inverse = np.unique(flat, return_inverse=True)
-    if unique[0] < 0 or unique[-1] >= table.vocab_size:
-        bad = int(unique[0] if unique[0] < 0 else unique[-1])
-        raise ModelFormatError(
-            f"token id {bad} is outside the token table ({table.vocab_size} rows); "
-            f"the tokenizer and the table do not belong together"
-        )
+    _check_ids(int(unique[0]), int(unique[-1]), table)
     rows = table.gather(unique)
     order = np.argsort(lengths, kind="stable")
     sorted_lengths = lengths[order]
@@ -74,6 +76,15 @@ def _pool_chunk(
         positions = starts[members][:, None] + np.arange(length)
         block = np.take(rows, inverse[positions], axis=0)
         out[members] = _sum_tokens(block) / block.dtype.type(length)
+
+
+def _check_ids(smallest: int, largest: int, table: Table) -> None:
+    if smallest < 0 or largest >= table.vocab_size:
+        bad = smallest if smallest < 0 else largest
+        raise ModelFormatError(
+            f"token id {bad} is outside the token table ({table.vocab_size} rows); "
+            f"the tokenizer and the table do not belong together"
+        )
 
 
 def _sum_tokens(block: np.ndarray) -> np.ndarray:

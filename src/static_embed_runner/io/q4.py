@@ -64,7 +64,7 @@ class Q4Table:
         path = Path(path)
         size = path.stat().st_size
         vocab_size, dim = infer_shape(size, dim=dim, vocab_size=vocab_size, source=str(path))
-        raw = np.memmap(path, dtype=np.uint8, mode="r")
+        raw = np.asarray(np.memmap(path, dtype=np.uint8, mode="r"))  # plain view of the map
         packed_bytes = vocab_size * dim // 2
         packed = raw[:packed_bytes].reshape(vocab_size, dim // 2)
         scales = raw[packed_bytes:].view("<f4")

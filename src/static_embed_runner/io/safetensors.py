@@ -84,7 +84,8 @@ class SafetensorsFile:
         if info.end == info.begin:
             return np.zeros(info.shape, dtype=dtype)
         raw = self._memory_map()[self._buffer_start + info.begin : self._buffer_start + info.end]
-        return raw.view(dtype).reshape(info.shape)
+        # A plain ndarray view of the map: same pages, without np.memmap's per-index overhead.
+        return np.asarray(raw).view(dtype).reshape(info.shape)
 
     def float32(self, name: str) -> np.ndarray:
         """The tensor ``name`` converted to float32 (a copy; use for small tensors only)."""
