@@ -87,7 +87,7 @@ def test_model_pattern_splits_like_tokenizers_on_corpus_and_every_code_point(nam
 
 
 @pytest.mark.parametrize("name", sorted(PATTERNS))
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=unicode_text)
 def test_model_pattern_splits_like_tokenizers_on_random_unicode(name: str, text: str) -> None:
     assert _ours(PATTERNS[name], text) == _theirs(PATTERNS[name], text)

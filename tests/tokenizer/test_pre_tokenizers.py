@@ -167,7 +167,7 @@ def test_pre_tokenizer_matches_tokenizers_on_corpus_and_code_points(name: str) -
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=unicode_text)
 def test_pre_tokenizer_matches_tokenizers_on_random_unicode(name: str, text: str) -> None:
     _assert_same(CONFIGS[name], [text])
