@@ -1,7 +1,8 @@
 """StaticEmbedRunner: ``load()`` wires files -> layout -> tokenizer; ``encode()`` runs the pipeline.
 
-encode: cut strings (if the layout does) -> tokenize -> drop the unknown token (if the layout
-does) -> mean-pool -> head -> Matryoshka truncation -> L2 normalisation.
+encode, each step only where the layout's semantics ask for it: prepend the default prompt -> cut
+strings -> tokenize -> drop the unknown token -> mean-pool -> head -> Matryoshka truncation ->
+L2 normalisation.
 
 >>> runner = StaticEmbedRunner.load()  # doctest: +SKIP
 >>> runner.encode(["a text", "another"]).shape  # doctest: +SKIP
@@ -115,6 +116,9 @@ class StaticEmbedRunner:
         return self._token_ids(_check_texts(texts))
 
     def _token_ids(self, texts: list[str]) -> list[list[int]]:
+        prefix = self._semantics.prefix
+        if prefix:
+            texts = [prefix + text for text in texts]
         limit = self._semantics.char_limit
         if limit is not None:
             texts = [text[:limit] for text in texts]

@@ -58,7 +58,9 @@ def rust_tokenizer(path: Path, truncation: int | None = None):
 
 def _st_ids(model) -> list[list[int]]:
     tokenizer = model[0].tokenizer
-    return [e.ids for e in tokenizer.encode_batch(CORPUS, add_special_tokens=False)]
+    prompt = model.prompts.get(model.default_prompt_name, "") if model.default_prompt_name else ""
+    texts = [prompt + text for text in CORPUS]
+    return [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
 
 
 def st_reference(path: Path) -> Reference:
@@ -69,12 +71,19 @@ def st_reference(path: Path) -> Reference:
     return Reference(path, np.asarray(embeddings), _st_ids(model))
 
 
-def _save_st(path: Path, static_embedding, normalize: bool) -> None:
+def _save_st(path: Path, static_embedding, normalize: bool, prompt: str | None = None) -> None:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize
 
     modules = [static_embedding, Normalize()] if normalize else [static_embedding]
-    SentenceTransformer(modules=modules, device="cpu").save(str(path))
+    prompts = {"query": prompt, "document": ""} if prompt else None
+    model = SentenceTransformer(
+        modules=modules,
+        device="cpu",
+        prompts=prompts,
+        default_prompt_name="query" if prompt else None,
+    )
+    model.save(str(path))
 
 
 def build_st(path: Path, case: str) -> None:
@@ -91,11 +100,13 @@ def build_st(path: Path, case: str) -> None:
         "xlmr-unigram": (XLMR, 8, None),
         "gpt2-bytelevel": (GPT2, 16, None),
         "subfolder": (BERT, 12, None),
+        "default-prompt": (BERT, 12, None),
     }[case]
     tokenizer = rust_tokenizer(tokenizer_path, truncation)
     weights = _table(tokenizer.get_vocab_size(), dim, seed=len(case))
     module = StaticEmbedding(tokenizer, embedding_weights=weights)
-    _save_st(path, module, normalize=case == "bert-normalize")
+    prompt = "query: " if case == "default-prompt" else None
+    _save_st(path, module, normalize=case == "bert-normalize", prompt=prompt)
     if case == "subfolder":
         sub = path / "0_StaticEmbedding"
         sub.mkdir()
@@ -113,6 +124,7 @@ ST_CASES = [
     "xlmr-unigram",
     "gpt2-bytelevel",
     "subfolder",
+    "default-prompt",
     "from-model2vec-float32",
     "from-model2vec-vocab-quantized",
     "from-model2vec-float16",

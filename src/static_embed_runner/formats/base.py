@@ -35,6 +35,7 @@ class EncodeSemantics:
       ``truncation`` block applies (True) or no truncation at all (False).
     - ``drop_unk``: remove the tokenizer's unknown-token id after truncation.
     - ``normalize_default``: whether the reference L2-normalises by default.
+    - ``prefix``: prepended to every text first (a sentence-transformers default prompt).
     """
 
     char_limit: int | None
@@ -42,6 +43,7 @@ class EncodeSemantics:
     apply_tokenizer_truncation: bool
     drop_unk: bool
     normalize_default: bool
+    prefix: str = ""
 
 
 @dataclass(frozen=True)

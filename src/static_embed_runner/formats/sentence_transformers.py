@@ -7,7 +7,8 @@ or ".", or in a sub-folder such as ``0_StaticEmbedding/``) holding ``model.safet
 Semantics (sentence-transformers 6.2, ``StaticEmbedding.preprocess`` + ``EmbeddingBag(mean)``):
 ``encode_batch(add_special_tokens=False)`` with padding off; tokenizer.json's ``truncation`` block
 still applies; the unknown token is kept; no character cut. ``SentenceTransformer.encode`` does
-not normalise unless the pipeline has a ``Normalize`` module.
+not normalise unless the pipeline has a ``Normalize`` module. A ``default_prompt_name`` in
+``config_sentence_transformers.json`` prepends that prompt to every text, as ``encode`` does.
 
 Like ``StaticEmbedding.load``, a module whose weights are in Model2Vec form (``embeddings`` with
 optional ``mapping``/``weights``) is folded to one row per token.
@@ -92,8 +93,25 @@ def load(directory: Path, table: str) -> ModelParts:
         apply_tokenizer_truncation=True,
         drop_unk=False,
         normalize_default=len(types) > 1,
+        prefix=_default_prompt(directory / "config_sentence_transformers.json"),
     )
     return ModelParts(NAME, token_table, tokenizer_path, semantics)
+
+
+def _default_prompt(config_path: Path) -> str:
+    """The prompt ``SentenceTransformer.encode`` prepends when none is given (usually none)."""
+    if not config_path.is_file():
+        return ""
+    config = read_json(config_path)
+    name = config.get("default_prompt_name")
+    if name is None:
+        return ""
+    prompts = config.get("prompts") or {}
+    if not isinstance(prompts, dict) or not isinstance(prompts.get(name), str):
+        raise ModelFormatError(
+            f"{config_path}: default_prompt_name {name!r} is not one of the prompts {prompts!r}"
+        )
+    return prompts[name]
 
 
 LAYOUT = Layout(
