@@ -31,18 +31,21 @@ class SentenceTransformersBaseline(Contender):
         from sentence_transformers import SentenceTransformer
 
     def load(self, model_dir: Path) -> Any:
-        st_dir = (
-            model_dir
-            if (model_dir / "modules.json").exists() and not (model_dir / "st").exists()
-            else model_dir / "st"
-        )
-        return SentenceTransformer(str(st_dir), device="cpu")
+        return SentenceTransformer(str(_st_dir(model_dir)), device="cpu")
+
+    def files_read(self, model_dir: Path) -> list[Path]:
+        return sorted(p for p in _st_dir(model_dir).rglob("*") if p.is_file())
 
     def encode(self, model: Any, texts: list[str]) -> Any:
         return model.encode(texts, batch_size=self.args.batch_size, show_progress_bar=False)
 
     def encode_one(self, model: Any, text: str) -> Any:
         return model.encode(text, show_progress_bar=False)
+
+
+def _st_dir(model_dir: Path) -> Path:
+    """The model itself for sentence-transformers layouts, else its ``st/`` copy (models.py)."""
+    return model_dir / "st" if (model_dir / "st").is_dir() else model_dir
 
 
 if __name__ == "__main__":

@@ -42,6 +42,9 @@ class Floor(Contender):
         tokenizer.no_truncation()
         return tokenizer, np.load(model_dir / FLOOR_TABLE)
 
+    def files_read(self, model_dir: Path) -> list[Path]:
+        return [model_dir / "tokenizer.json", model_dir / FLOOR_TABLE]
+
     def encode(self, model: Any, texts: list[str]) -> Any:
         tokenizer, table = model
         tokenize = pool = 0.0

@@ -11,8 +11,8 @@ Child modes:
 - ``load``: import the library, load the model, encode one probe text, exit. With
   ``--page-cache cold`` the model's files are first evicted from the page cache
   (``posix_fadvise(DONTNEED)``), so that load reads them from disk.
-- ``main``: the same start-up with the page cache warm (the model's files were read by earlier
-  children), then the batch figures on first sight of the
+- ``main``: the same start-up with the page cache warm (the driver reads every model file just
+  before), then the batch figures on first sight of the
   texts (cold: the first pass in this fresh process), on repeated batches (warm), single-text
   latency, batch time against batch size, and peak RSS.
 - ``deps``: the installed size of the contender's requirement closure in this interpreter.
@@ -95,6 +95,12 @@ class Contender:
     def encode_one(self, model: Any, text: str) -> Any:
         return self.encode(model, [text])
 
+    def files_read(self, model_dir: Path) -> list[Path]:
+        """The files this contender loads (evicted from the page cache for a cold load)."""
+        from models import model_files
+
+        return model_files(model_dir)
+
     def extra_package_dirs(self) -> list[Path]:
         """Package directories counted in the footprint that are not installed distributions."""
         return []
@@ -138,6 +144,15 @@ def evict_from_page_cache(paths: Iterable[Path]) -> bool:
     return True
 
 
+def warm_page_cache(directory: Path) -> None:
+    """Read every file under ``directory`` once, so that the page cache holds all of them."""
+    for path in sorted(directory.rglob("*")):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                while handle.read(1 << 20):
+                    pass
+
+
 def _timed(fn: Callable[[], Any]) -> float:
     start = time.perf_counter()
     fn()
@@ -150,13 +165,6 @@ def _percentile(values: list[float], q: float) -> float:
     low = math.floor(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def _model_files(model_dir: Path) -> list[Path]:
-    sys.path.insert(0, str(BENCH_DIR))
-    from models import model_files
-
-    return model_files(model_dir)
 
 
 def _start(contender: Contender, model_dir: Path) -> tuple[Any, dict[str, Any]]:
@@ -235,7 +243,7 @@ def measure_main(contender: Contender, model_dir: Path, args: argparse.Namespace
 
 
 def measure_load(contender: Contender, model_dir: Path, page_cache: str) -> dict[str, Any]:
-    evicted = page_cache == "cold" and evict_from_page_cache(_model_files(model_dir))
+    evicted = page_cache == "cold" and evict_from_page_cache(contender.files_read(model_dir))
     _model, figures = _start(contender, model_dir)
     figures["page_cache"] = "cold" if evicted else "warm"
     figures["peak_rss_bytes"] = _peak_rss_bytes()
@@ -501,6 +509,7 @@ def run_rounds(
                 slot = per_run[run.artifact]
                 if cold_page_cache:
                     slot["load_cold"].append(run_child(run.command("load", model_dir, cold, tmp)))
+                    warm_page_cache(model_dir)
                 slot["main"].append(run_child(run.command("main", model_dir, common, tmp)))
                 log(
                     f"  round {round_index + 1}/{args.rounds} {run.label}: "
