@@ -16,6 +16,7 @@ ByteLevel pre-tokenization produces it; the BPE model uses the same table.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import Any, Protocol
 
@@ -25,6 +26,7 @@ from . import unicode_classes as uc
 from .normalizers import pattern_from_config
 
 Piece = tuple[str, bool]
+SpansOf = Callable[[str], list[tuple[int, int]]]
 
 
 def _bytes_to_unicode() -> dict[int, str]:
@@ -106,8 +108,8 @@ def split_segments(
 
 
 def _split_pieces(
-    pieces: list[Piece], spans_of, behavior: str, invert: bool = False
-) -> list[Piece]:  # type: ignore[no-untyped-def]
+    pieces: list[Piece], spans_of: SpansOf, behavior: str, invert: bool = False
+) -> list[Piece]:
     out: list[Piece] = []
     for text, first in pieces:
         for s, e in split_segments(len(text), spans_of(text), behavior, invert):
@@ -115,7 +117,7 @@ def _split_pieces(
     return out
 
 
-def _char_spans(rx: re.Pattern[str]):  # type: ignore[no-untyped-def]
+def _char_spans(rx: re.Pattern[str]) -> SpansOf:
     """Spans of every single character matched by ``rx`` (a one-character class)."""
     return lambda text: [m.span() for m in rx.finditer(text)]
 

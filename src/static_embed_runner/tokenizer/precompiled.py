@@ -19,6 +19,7 @@ import base64
 import binascii
 import re
 import struct
+from collections.abc import Callable
 from functools import lru_cache
 
 from ..errors import TokenizerFormatError
@@ -152,7 +153,7 @@ class _Memo(dict):
     ``by_ordinal`` is the same table keyed by code point, for ``str.translate``.
     """
 
-    def __init__(self, func) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, func: Callable[[str], str]) -> None:
         super().__init__()
         self._func = func
         self.by_ordinal = _OrdinalView(self)
