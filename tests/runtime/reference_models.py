@@ -89,6 +89,14 @@ def _save_st(path: Path, static_embedding, normalize: bool, prompt: str | None =
 def build_st(path: Path, case: str) -> None:
     from sentence_transformers.sentence_transformer.modules import StaticEmbedding
 
+    if case == "model2vec-tensors":
+        # A pipeline folder holding Model2Vec tensors (embeddings, mapping, weights) and no
+        # config.json: sentence-transformers folds them into one row per token itself.
+        source = MODEL_FIXTURES / "model2vec-rs-test-model-vocab-quantized"
+        path.mkdir()
+        for name in ("model.safetensors", "modules.json", "tokenizer.json"):
+            shutil.copyfile(source / name, path / name)
+        return
     if case.startswith("from-model2vec-"):
         source = MODEL_FIXTURES / f"model2vec-rs-test-model-{case.removeprefix('from-model2vec-')}"
         _save_st(path, StaticEmbedding.from_model2vec(str(source)), normalize=False)
@@ -125,6 +133,7 @@ ST_CASES = [
     "gpt2-bytelevel",
     "subfolder",
     "default-prompt",
+    "model2vec-tensors",
     "from-model2vec-float32",
     "from-model2vec-vocab-quantized",
     "from-model2vec-float16",
