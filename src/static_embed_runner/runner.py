@@ -11,6 +11,7 @@ L2 normalisation.
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -95,13 +96,18 @@ class StaticEmbedRunner:
         single = isinstance(texts, str)
         batch = _check_texts(texts)
         out_dim = self._check_truncate_dim(truncate_dim)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, numbers.Integral)
+            or batch_size < 1
+        ):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if normalize is None:
             normalize = self._semantics.normalize_default
         out = np.empty((len(batch), out_dim), dtype=np.float32)
-        for start in range(0, len(batch), batch_size):
-            chunk = batch[start : start + batch_size]
+        step = int(batch_size)
+        for start in range(0, len(batch), step):
+            chunk = batch[start : start + step]
             ids = self._token_ids(chunk)
             vectors = mean_pool(ids, self._table)
             if self._head is not None:
@@ -131,8 +137,9 @@ class StaticEmbedRunner:
     def _check_truncate_dim(self, truncate_dim: int | None) -> int:
         if truncate_dim is None:
             return self.dim
-        if isinstance(truncate_dim, bool) or not isinstance(truncate_dim, int):
+        if isinstance(truncate_dim, bool) or not isinstance(truncate_dim, numbers.Integral):
             raise TypeError(f"truncate_dim must be an int or None, got {truncate_dim!r}")
+        truncate_dim = int(truncate_dim)
         if not 1 <= truncate_dim <= self.dim:
             raise ValueError(
                 f"truncate_dim must be between 1 and the model dimension {self.dim}, "

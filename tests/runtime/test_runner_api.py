@@ -36,3 +36,11 @@ def test_one_runner_shared_by_threads_gives_the_serial_results(
         parallel = list(pool.map(lambda i: runner.encode(CORPUS[i::4]), list(range(4)) * 5))
     for ours, expected in zip(parallel, serial * 5, strict=True):
         assert np.array_equal(ours, expected)
+
+
+def test_numpy_integers_are_accepted_for_sizes(sse_models: dict[str, SseModel]) -> None:
+    runner = StaticEmbedRunner.load(sse_models["head"].path, tokenizer_backend="tokenizers")
+    expected = runner.encode(CORPUS, truncate_dim=8)
+    assert np.array_equal(
+        runner.encode(CORPUS, truncate_dim=np.int64(8), batch_size=np.int32(5)), expected
+    )
