@@ -84,6 +84,22 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "digits": {"type": "Digits", "individual_digits": False},
     "digits-individual": {"type": "Digits", "individual_digits": True},
     "char-delimiter": {"type": "CharDelimiterSplit", "delimiter": "e"},
+    "unicode-scripts": {"type": "UnicodeScripts"},
+    "sequence-unicode-scripts-metaspace-first": {
+        "type": "Sequence",
+        "pretokenizers": [
+            {"type": "UnicodeScripts"},
+            {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first"},
+        ],
+    },
+    "sequence-whitespace-split-unicode-scripts-digits": {
+        "type": "Sequence",
+        "pretokenizers": [
+            {"type": "WhitespaceSplit"},
+            {"type": "UnicodeScripts"},
+            {"type": "Digits", "individual_digits": True},
+        ],
+    },
     "sequence-llama3": {
         "type": "Sequence",
         "pretokenizers": [
@@ -195,8 +211,17 @@ def _first_scheme_tokens(pre_tokenizer: dict[str, Any], text: str, vocab: list[s
     return reference.encode(text, add_special_tokens=False).tokens
 
 
-@pytest.mark.parametrize("name", ["metaspace-first-nosplit", "sequence-first-after-split"])
-@pytest.mark.parametrize("text", ["hello world", " hello world", "hello  world "])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "metaspace-first-nosplit",
+        "sequence-first-after-split",
+        "sequence-unicode-scripts-metaspace-first",
+    ],
+)
+@pytest.mark.parametrize(
+    "text", ["hello world", " hello world", "hello  world ", " \u4e2d\u6587 text", "\u3000ab"]
+)
 def test_metaspace_first_prepends_only_to_a_piece_at_original_offset_zero(
     name: str, text: str
 ) -> None:

@@ -24,6 +24,7 @@ from ..errors import TokenizerFormatError, UnsupportedTokenizerError
 from . import onig_regex
 from . import unicode_classes as uc
 from .normalizers import pattern_from_config
+from .unicode_scripts import script_spans
 
 Piece = tuple[str, bool]
 SpansOf = Callable[[str], list[tuple[int, int]]]
@@ -261,6 +262,16 @@ class Digits(_Base):
         return _split_pieces(pieces, self._spans, self.behavior)
 
 
+class UnicodeScripts(_Base):
+    """Cut where the script changes (see :mod:`.unicode_scripts`); leading "Any" text is dropped."""
+
+    def split(self, pieces: list[Piece]) -> list[Piece]:
+        out: list[Piece] = []
+        for text, first in pieces:
+            out.extend((text[s:e], first and s == 0) for s, e in script_spans(text))
+        return out
+
+
 class CharDelimiterSplit(_Base):
     def __init__(self, delimiter: str) -> None:
         self._spans = _char_spans(re.compile(re.escape(delimiter)))
@@ -331,6 +342,8 @@ def _build(config: Any, where: str) -> _Base:
         return Punctuation(_behavior(config, where, "Isolated"))
     if kind == "Digits":
         return Digits(bool(config.get("individual_digits", False)))
+    if kind == "UnicodeScripts":
+        return UnicodeScripts()
     if kind == "CharDelimiterSplit":
         delimiter = config.get("delimiter")
         if not isinstance(delimiter, str) or len(delimiter) != 1:
