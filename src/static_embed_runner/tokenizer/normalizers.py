@@ -24,7 +24,6 @@ from . import unicode_classes as uc
 from .precompiled import Precompiled
 
 _MEMO_LIMIT = 1 << 16
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Normalizer(Protocol):
@@ -62,17 +61,23 @@ class _CharWise:
         return out, at_start and (not text or self.normalize(text[0]) != "")
 
 
-def check_text(text: str) -> None:
-    """Raise :class:`TokenizerInputError` unless ``text`` is a str the engine can tokenize."""
+def check_text(text: object) -> None:
+    """Raise :class:`TokenizerInputError` unless ``text`` is a str the engine can tokenize.
+
+    The pipeline calls this first on every text. A lone surrogate is reported with its index and
+    code point (UTF-8 encoding finds it; it is faster than a regular expression search).
+    """
     if not isinstance(text, str):
-        raise TokenizerInputError(f"expected text as str, found {type(text).__name__}")
-    if not text.isascii():
-        match = _SURROGATE.search(text)
-        if match is not None:
-            raise TokenizerInputError(
-                f"text contains a lone surrogate U+{ord(match.group()):04X} at index "
-                f"{match.start()}; only valid Unicode scalar values can be tokenized"
-            )
+        raise TokenizerInputError(f"encode() expects str, found {type(text).__name__}")
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise TokenizerInputError(
+            f"text contains a lone surrogate U+{ord(text[exc.start]):04X} at index {exc.start}; "
+            "only valid Unicode scalar values can be tokenized"
+        ) from None
 
 
 class _CharTable(dict):

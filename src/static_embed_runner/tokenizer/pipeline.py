@@ -30,14 +30,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from ..errors import TokenizerFormatError, TokenizerInputError, UnsupportedTokenizerError
+from ..errors import TokenizerFormatError, UnsupportedTokenizerError
 from .added_tokens import AddedVocabulary, parse_added_tokens
 from .cache import BoundedCache
 from .json_numbers import serde_json_float
 from .models.loader import Model, build_model
-from .normalizers import build_normalizer
+from .normalizers import build_normalizer, check_text
 from .pre_tokenizers import build_pre_tokenizer
 from .truncation import Truncation
 
@@ -152,7 +152,7 @@ class Tokenizer:
         return [self.encode(text) for text in texts]
 
     def _encode(self, text: str) -> list[int]:
-        _check_text(text)
+        check_text(text)
         ids: list[int] = []
         extend = ids.extend
         cache_get = self.cache.get
@@ -225,21 +225,6 @@ class Tokenizer:
         if isinstance(unk_token, str):
             return self.token_to_id(unk_token)
         return getattr(self.model, "unk_id", None)
-
-
-def _check_text(text: Any) -> None:
-    if not isinstance(text, str):
-        raise TokenizerInputError(f"encode() expects str, found {type(text).__name__}")
-    if text.isascii():
-        return
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        bad = text[exc.start]
-        raise TokenizerInputError(
-            f"text contains a lone surrogate U+{ord(bad):04X} at index {exc.start}; it is not "
-            "valid Unicode text and cannot be tokenized"
-        ) from None
 
 
 @contextmanager
