@@ -94,9 +94,14 @@ def test_huggingface_hub_reads_our_cache(fake_hub, cache_dir, main_files):
 
 
 def test_a_cache_written_by_huggingface_hub_loads_with_the_server_stopped(
-    fake_hub, cache_dir, main_files
+    fake_hub, cache_dir, main_files, monkeypatch
 ):
+    from huggingface_hub import constants as hf_constants
     from huggingface_hub import snapshot_download as hf_snapshot_download
+
+    # huggingface_hub reads HF_HUB_OFFLINE once at import; another test module may have imported
+    # it while offline mode was set, so switch its frozen copy back on for this download.
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
 
     hf_path = hf_snapshot_download(REPO, cache_dir=cache_dir, endpoint=fake_hub.endpoint)
     fake_hub.stop()
