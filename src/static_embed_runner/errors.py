@@ -35,7 +35,7 @@ class TokenizerFormatError(ModelFormatError):
 
 
 class UnsupportedTokenizerError(StaticEmbedRunnerError, NotImplementedError):
-    """The pure-Python tokenizer cannot reproduce a component and no fallback backend is available."""
+    """The pure-Python tokenizer cannot reproduce a component and no fallback is available."""
 
 
 class TokenizerInputError(StaticEmbedRunnerError, ValueError):
@@ -51,11 +51,11 @@ class RepositoryNotFoundError(HubError):
 
 
 class GatedRepoError(HubError):
-    """The Hub answered 401/403: the repository is gated or private and the token does not grant access."""
+    """The Hub answered 401/403: the repository is gated or private and the token lacks access."""
 
 
 class OfflineModeError(HubError):
-    """``HF_HUB_OFFLINE`` is set (or the network is unreachable) and the model is not in the cache."""
+    """``HF_HUB_OFFLINE`` is set (or the Hub is unreachable) and the model is not in the cache."""
 
 
 class DownloadIntegrityError(HubError):
