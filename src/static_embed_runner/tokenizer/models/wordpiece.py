@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from ...errors import TokenizerFormatError, TokenizerInputError
 
+_SHORT_WORD = 40  # words up to this many characters skip the vocab length limits
+
 
 class WordPiece:
     """The WordPiece model over a ``token -> id`` vocabulary."""
@@ -30,25 +32,32 @@ class WordPiece:
         self.prefix = continuing_subword_prefix
         self.max_input_chars_per_word = max_input_chars_per_word
         self.unk_id = vocab.get(unk_token)
-        self._vocab_r = {i: t for t, i in vocab.items()}
-        # No vocab entry is longer than these, so longer candidate substrings can be skipped
-        # without changing the greedy result.
-        self._max_first = max((len(t) for t in vocab), default=0)
-        plen = len(continuing_subword_prefix)
-        self._max_next = max(
-            (len(t) - plen for t in vocab if t.startswith(continuing_subword_prefix)), default=0
-        )
+        self._vocab_r: dict[int, str] | None = None  # built on first id_to_token
+        self._limits: tuple[int, int] | None = None  # built on the first long word
+
+    def _max_lengths(self) -> tuple[int, int]:
+        """No vocab entry is longer than these (first piece, continuing piece without prefix),
+        so longer candidate substrings can be skipped without changing the greedy result."""
+        if self._limits is None:
+            prefix = self.prefix
+            plen = len(prefix)
+            longest_next = max((len(t) for t in self.vocab if t.startswith(prefix)), default=plen)
+            self._limits = (max(map(len, self.vocab), default=0), longest_next - plen)
+        return self._limits
 
     def tokenize(self, word: str) -> list[int]:
         """Token ids for one non-empty pre-token."""
         n = len(word)
         if n > self.max_input_chars_per_word:
             return [self._unk(word)]
+        # Short words try every candidate anyway; the vocab's length limits only pay off (and
+        # are only computed) for long ones.
+        first, following = self._max_lengths() if n > _SHORT_WORD else (n, n)
         vocab_get = self.vocab.get
         prefix = self.prefix
         out: list[int] = []
         start = 0
-        limit = self._max_first
+        limit = first
         while start < n:
             end = min(n, start + limit)
             while end > start:
@@ -60,7 +69,7 @@ class WordPiece:
                 return [self._unk(word)]
             out.append(token_id)
             start = end
-            limit = self._max_next
+            limit = following
         return out
 
     def _unk(self, word: str) -> int:
@@ -75,6 +84,8 @@ class WordPiece:
         return self.vocab.get(token)
 
     def id_to_token(self, token_id: int) -> str | None:
+        if self._vocab_r is None:
+            self._vocab_r = {i: t for t, i in self.vocab.items()}
         return self._vocab_r.get(token_id)
 
     def get_vocab(self) -> dict[str, int]:
