@@ -146,6 +146,9 @@ class BertPreTokenizer(_Base):
         punct = uc.class_body(uc.named_ranges("bert_punctuation"))
         self._rx = re.compile(f"[{punct}]|[^{ws}{punct}]+")
 
+    def pre_tokenize(self, text: str, at_start: bool = True) -> list[str]:
+        return self._rx.findall(text)  # same pieces as split(); no match is empty
+
     def split(self, pieces: list[Piece]) -> list[Piece]:
         out: list[Piece] = []
         for text, first in pieces:
