@@ -93,29 +93,30 @@ class StaticEmbedRunner:
         first dimensions (Matryoshka) before normalising. ``batch_size`` bounds how many texts are
         tokenized at once; it does not change the result.
         """
-        single = isinstance(texts, str)
-        batch = _check_texts(texts)
-        out_dim = self._check_truncate_dim(truncate_dim)
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, numbers.Integral)
-            or batch_size < 1
-        ):
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        out_dim = self.dim if truncate_dim is None else self._check_truncate_dim(truncate_dim)
+        if type(batch_size) is not int or batch_size < 1:
+            _check_batch_size(batch_size)
         if normalize is None:
             normalize = self._semantics.normalize_default
+        if isinstance(texts, str):  # one text: the chunk below without the batch bookkeeping
+            return self._embed([texts], out_dim, normalize)[0]
+        batch = _check_texts(texts)
         out = np.empty((len(batch), out_dim), dtype=np.float32)
         step = int(batch_size)
         for start in range(0, len(batch), step):
             chunk = batch[start : start + step]
-            ids = self._token_ids(chunk)
-            vectors = mean_pool(ids, self._table)
-            if self._head is not None:
-                vectors = self._head(vectors)
-                vectors[[not seq for seq in ids]] = 0.0  # no tokens -> zeros, head or not
-            vectors = truncate(vectors, out_dim)
-            out[start : start + len(chunk)] = l2_normalize(vectors) if normalize else vectors
-        return out[0] if single else out
+            out[start : start + len(chunk)] = self._embed(chunk, out_dim, normalize)
+        return out
+
+    def _embed(self, texts: list[str], out_dim: int, normalize: bool) -> np.ndarray:
+        """One chunk of texts -> ``(len(texts), out_dim)`` float32 vectors."""
+        ids = self._token_ids(texts)
+        vectors = mean_pool(ids, self._table)
+        if self._head is not None:
+            vectors = self._head(vectors)
+            vectors[[not seq for seq in ids]] = 0.0  # no tokens -> zeros, head or not
+        vectors = truncate(vectors, out_dim)
+        return l2_normalize(vectors) if normalize else vectors
 
     def token_ids(self, texts: str | Iterable[str]) -> list[list[int]]:
         """The ids each text averages over, after this layout's cuts and unknown-token removal."""
@@ -162,6 +163,15 @@ def _configure(tokenizer: TokenizerLike, parts: ModelParts) -> TokenizerLike:
     if not semantics.apply_tokenizer_truncation:
         return tokenizer.with_truncation(None)
     return tokenizer
+
+
+def _check_batch_size(batch_size: object) -> None:
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, numbers.Integral)
+        or batch_size < 1
+    ):
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
 
 
 def _check_texts(texts: object) -> list[str]:
