@@ -41,38 +41,55 @@ class TokenizerLike(Protocol):
 
 
 class RustTokenizer:
-    """Adapter around ``tokenizers.Tokenizer`` with padding disabled and no special tokens."""
+    """Adapter around ``tokenizers.Tokenizer`` with padding disabled and no special tokens.
+
+    tokenizer.json is parsed once, by the Rust side; copies made by ``with_truncation`` share
+    that parsed tokenizer (it is never mutated after construction).
+    """
 
     backend = "tokenizers"
 
-    def __init__(self, json_text: str, truncation: Truncation | None, source: str) -> None:
+    def __init__(self, inner: Any, truncation: Truncation | None, unk_token_id: int | None) -> None:
+        self._inner = inner
+        self.truncation = truncation
+        self._unk_token_id = unk_token_id
+        # encode_batch_fast (tokenizers >= 0.21) skips computing offsets, which ids do not need.
+        self._encode_many = getattr(inner, "encode_batch_fast", inner.encode_batch)
+
+    @classmethod
+    def from_str(cls, json_text: str, source: str) -> RustTokenizer:
+        """Parse ``json_text`` with ``tokenizers``; its own truncation block becomes ours."""
         import tokenizers
 
-        self._json_text = json_text
-        self._source = source
         try:
             inner = tokenizers.Tokenizer.from_str(json_text)
         except Exception as exc:  # the Rust error type is not importable in a stable way
+            try:
+                json.loads(json_text)
+            except json.JSONDecodeError as json_exc:
+                raise TokenizerFormatError(f"{source}: not valid JSON: {json_exc}") from json_exc
             raise TokenizerFormatError(
                 f"{source}: the tokenizers package rejected it: {exc}"
             ) from exc
+        truncation = Truncation.from_config(inner.truncation)
         inner.no_padding()
         inner.no_truncation()
-        self._inner = inner
-        self.truncation = truncation
-        self._unk_token_id = _unk_id_from_config(json.loads(json_text).get("model") or {}, inner)
+        return cls(inner, truncation, _unk_id(inner, json_text))
 
     def encode(self, text: str) -> list[int]:
-        return self.encode_batch([text])[0]
+        ids = self._inner.encode(text, add_special_tokens=False).ids
+        return ids if self.truncation is None else self.truncation.apply(ids)
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
-        encodings = self._inner.encode_batch(list(texts), add_special_tokens=False)
+        if len(texts) == 1:
+            return [self.encode(texts[0])]
+        encodings = self._encode_many(list(texts), add_special_tokens=False)
         if self.truncation is None:
             return [e.ids for e in encodings]
         return [self.truncation.apply(e.ids) for e in encodings]
 
     def with_truncation(self, truncation: Truncation | None) -> RustTokenizer:
-        return RustTokenizer(self._json_text, truncation, self._source)
+        return RustTokenizer(self._inner, truncation, self._unk_token_id)
 
     def token_to_id(self, token: str) -> int | None:
         return self._inner.token_to_id(token)
@@ -85,12 +102,16 @@ class RustTokenizer:
         return self._unk_token_id
 
 
-def _unk_id_from_config(model: dict[str, Any], inner: Any) -> int | None:
-    unk_token = model.get("unk_token")
-    if isinstance(unk_token, str):
-        return inner.token_to_id(unk_token)
-    unk_id = model.get("unk_id")
-    return unk_id if isinstance(unk_id, int) else None
+def _unk_id(inner: Any, json_text: str) -> int | None:
+    """The model's unknown-token id: from its ``unk_token`` where the binding exposes one
+    (WordPiece, BPE, WordLevel), else from ``model.unk_id`` in the JSON (Unigram)."""
+    model = inner.model
+    if hasattr(model, "unk_token"):
+        unk_token = model.unk_token
+        return inner.token_to_id(unk_token) if isinstance(unk_token, str) else None
+    config = json.loads(json_text).get("model") or {}
+    unk_id = config.get("unk_id")
+    return unk_id if isinstance(unk_id, int) and not isinstance(unk_id, bool) else None
 
 
 def _read_json_text(source: str | Path) -> tuple[str, str]:
@@ -131,11 +152,7 @@ def _rust_from_json(json_text: str, source: str) -> RustTokenizer:
             "tokenizer_backend='tokenizers' needs the tokenizers package: "
             "pip install 'static-embed-runner[tokenizers]'"
         )
-    try:
-        config = json.loads(json_text)
-    except json.JSONDecodeError as exc:
-        raise TokenizerFormatError(f"{source}: not valid JSON: {exc}") from exc
-    return RustTokenizer(json_text, Truncation.from_config(config.get("truncation")), source)
+    return RustTokenizer.from_str(json_text, source)
 
 
 def _rust_available() -> bool:
