@@ -28,13 +28,14 @@ import re
 
 from ...errors import TokenizerFormatError, TokenizerInputError, UnsupportedTokenizerError
 from ..cache import BoundedCache
+from .vocab import DictVocab
 
 _SCAN_LIMIT = 48
 _METASPACE = "\u2581"
 _CHUNK_BOUNDARY = re.compile("(?<=[^\u2581])(?=\u2581)")
 
 
-class BPE:
+class BPE(DictVocab):
     """The BPE model over a ``token -> id`` vocabulary and ranked merges."""
 
     kind = "BPE"
@@ -63,7 +64,6 @@ class BPE:
         self.fuse_unk = fuse_unk
         self.byte_fallback = byte_fallback
         self.ignore_merges = ignore_merges
-        self._vocab_r = {i: t for t, i in vocab.items()}
         self.merges = _merge_map(vocab, merges, self.prefix)
         self._byte_ids = [vocab.get(f"<0x{b:02X}>") for b in range(256)]
         self.chunk_at_metaspace = (
@@ -145,18 +145,6 @@ class BPE:
         if pending_unk >= 0:
             symbols.append(pending_unk)
         return symbols
-
-    def token_to_id(self, token: str) -> int | None:
-        return self.vocab.get(token)
-
-    def id_to_token(self, token_id: int) -> str | None:
-        return self._vocab_r.get(token_id)
-
-    def get_vocab(self) -> dict[str, int]:
-        return self.vocab
-
-    def get_vocab_size(self) -> int:
-        return len(self.vocab)
 
 
 def merge_by_scan(symbols: list[int], merges: dict[tuple[int, int], tuple[int, int]]) -> list[int]:

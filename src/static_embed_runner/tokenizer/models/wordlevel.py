@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from ...errors import TokenizerFormatError, TokenizerInputError
+from .vocab import DictVocab
 
 
-class WordLevel:
+class WordLevel(DictVocab):
     """The WordLevel model: a plain ``token -> id`` lookup with an unk fallback."""
 
     kind = "WordLevel"
@@ -16,7 +17,6 @@ class WordLevel:
         self.vocab = vocab
         self.unk_token = unk_token
         self.unk_id = vocab.get(unk_token)
-        self._vocab_r = {i: t for t, i in vocab.items()}
 
     def tokenize(self, word: str) -> list[int]:
         """Token ids for one non-empty pre-token."""
@@ -27,15 +27,3 @@ class WordLevel:
                 "but that token is not in the vocabulary"
             )
         return [token_id]
-
-    def token_to_id(self, token: str) -> int | None:
-        return self.vocab.get(token)
-
-    def id_to_token(self, token_id: int) -> str | None:
-        return self._vocab_r.get(token_id)
-
-    def get_vocab(self) -> dict[str, int]:
-        return self.vocab
-
-    def get_vocab_size(self) -> int:
-        return len(self.vocab)
