@@ -38,6 +38,15 @@ class Reference:
     token_ids: list[list[int]]
 
 
+def diff_and_bound(
+    ours: np.ndarray, reference: np.ndarray, *, float16: bool
+) -> tuple[float, float]:
+    """(max abs diff, allowed): 1e-6, or one float16 rounding step of the reference's largest value
+    when the reference itself averages float16 rows."""
+    diff = float(np.abs(ours - reference.astype(np.float32)).max())
+    return diff, float(np.abs(reference).max()) * 2.0**-10 if float16 else 1e-6
+
+
 def _table(vocab: int, dim: int, seed: int, scale: float = 1.0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return (rng.standard_normal((vocab, dim)) * scale).astype(np.float32)

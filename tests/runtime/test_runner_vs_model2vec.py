@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from corpus import CORPUS, MODEL_FIXTURES, TOKENIZER_FIXTURES
-from runtime.reference_models import M2V_CASES, M2V_FIXTURES, Reference
+from runtime.reference_models import M2V_CASES, M2V_FIXTURES, Reference, diff_and_bound
 
 from static_embed_runner.formats.base import tokenizer_vocab
 from static_embed_runner.formats.model2vec import median_token_length
@@ -16,14 +16,6 @@ from static_embed_runner.runner import StaticEmbedRunner
 ALL_CASES = [*M2V_CASES, *(f"fixture-{name}" for name in M2V_FIXTURES)]
 FLOAT16_CASES = {"float16", "vocab-quantized-float16", "fixture-float16"}
 EXPECTED = MODEL_FIXTURES / "model2vec-rs-expected"
-
-
-def _diff(case: str, ours: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
-    """(max abs diff, allowed): 1e-6, or float16 rounding of the reference for float16 output."""
-    diff = float(np.abs(ours - reference.astype(np.float32)).max())
-    if case in FLOAT16_CASES:
-        return diff, float(np.abs(reference).max()) * 2.0**-10
-    return diff, 1e-6
 
 
 @pytest.mark.parametrize("case", ALL_CASES)
@@ -44,7 +36,7 @@ def test_embeddings_match_model2vec_encode(
     runner = StaticEmbedRunner.load(reference.path, tokenizer_backend=backend)
     ours = runner.encode(CORPUS, normalize=None)
     assert ours.dtype == np.float32 and ours.flags.c_contiguous
-    diff, allowed = _diff(case, ours, reference.embeddings)
+    diff, allowed = diff_and_bound(ours, reference.embeddings, float16=case in FLOAT16_CASES)
     record_diff(f"model2vec/{case}/{backend}", diff)
     assert diff <= allowed
 
@@ -63,7 +55,7 @@ def test_distilled_minilm_matches_model2vec(
     runner = StaticEmbedRunner.load(reference.path, tokenizer_backend=backend)
     assert runner.token_ids(CORPUS) == reference.token_ids
     ours = runner.encode(CORPUS, normalize=None)
-    diff, allowed = _diff(dtype, ours, reference.embeddings)
+    diff, allowed = diff_and_bound(ours, reference.embeddings, float16=dtype in FLOAT16_CASES)
     record_diff(f"model2vec/distilled-all-MiniLM-L6-v2-{dtype}/{backend}", diff)
     assert diff <= allowed
 

@@ -5,17 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from corpus import CORPUS
-from runtime.reference_models import ST_CASES, Reference
+from runtime.reference_models import ST_CASES, Reference, diff_and_bound
 
 from static_embed_runner.runner import StaticEmbedRunner
 
 FLOAT16_CASES = {"from-model2vec-float16"}
-
-
-def _tolerance(case: str, reference: np.ndarray) -> float:
-    if case in FLOAT16_CASES:  # the reference averages float16 rows: float16 rounding of it
-        return float(np.abs(reference).max()) * 2.0**-10
-    return 1e-6
 
 
 @pytest.mark.parametrize("case", ST_CASES)
@@ -37,9 +31,9 @@ def test_embeddings_match_sentence_transformers_encode(
     ours = runner.encode(CORPUS, normalize=None)
     assert ours.dtype == np.float32 and ours.flags.c_contiguous
     assert ours.shape == reference.embeddings.shape
-    diff = float(np.abs(ours - reference.embeddings.astype(np.float32)).max())
+    diff, allowed = diff_and_bound(ours, reference.embeddings, float16=case in FLOAT16_CASES)
     record_diff(f"sentence-transformers/{case}/{backend}", diff)
-    assert diff <= _tolerance(case, reference.embeddings)
+    assert diff <= allowed
 
 
 def test_unnormalized_model_is_bit_identical_to_embedding_bag(
