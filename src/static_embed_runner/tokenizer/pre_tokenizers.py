@@ -138,16 +138,31 @@ class _Base:
         raise NotImplementedError
 
 
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
 class BertPreTokenizer(_Base):
     """Split on White_Space (removed), then isolate each punctuation character."""
 
     def __init__(self) -> None:
-        ws = uc.class_body(uc.named_ranges("white_space"))
-        punct = uc.class_body(uc.named_ranges("bert_punctuation"))
-        self._rx = re.compile(f"[{punct}]|[^{ws}{punct}]+")
+        self._rx = self._regex(uc.MAX_CODE_POINT)
+        # The same classes cut to ASCII and to the BMP: identical matches on such texts, but
+        # Python's re scans the astral ranges of a class linearly, so these run 3-4x faster.
+        self._ascii_rx = self._regex(0x7F)
+        self._bmp_rx = self._regex(0xFFFF)
+
+    @staticmethod
+    def _regex(last: int) -> re.Pattern[str]:
+        ws = uc.class_body(uc.intersect(uc.named_ranges("white_space"), ((0, last),)))
+        punct = uc.class_body(uc.intersect(uc.named_ranges("bert_punctuation"), ((0, last),)))
+        return re.compile(f"[{punct}]|[^{ws}{punct}]+")
 
     def pre_tokenize(self, text: str, at_start: bool = True) -> list[str]:
-        return self._rx.findall(text)  # same pieces as split(); no match is empty
+        if text.isascii():
+            rx = self._ascii_rx
+        else:
+            rx = self._rx if _ASTRAL.search(text) else self._bmp_rx
+        return rx.findall(text)  # same pieces as split(); no match is empty
 
     def split(self, pieces: list[Piece]) -> list[Piece]:
         out: list[Piece] = []
