@@ -50,6 +50,9 @@ class WordPiece:
         n = len(word)
         if n > self.max_input_chars_per_word:
             return [self._unk(word)]
+        whole = self.vocab.get(word)  # the longest candidate: a hit is the greedy answer
+        if whole is not None:
+            return [whole]
         # Short words try every candidate anyway; the vocab's length limits only pay off (and
         # are only computed) for long ones.
         first, following = self._max_lengths() if n > _SHORT_WORD else (n, n)
