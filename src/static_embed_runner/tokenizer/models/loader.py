@@ -66,6 +66,11 @@ def _dict_vocab(config: dict[str, Any], kind: str) -> dict[str, int]:
         raise TokenizerFormatError(
             f"{kind} model.vocab must be an object token -> id, found {type(vocab).__name__}"
         )
+    ids = vocab.values()
+    # Checked in bulk (plain ints only, bool excluded, none negative); the item-by-item walk
+    # below only runs to name the first bad entry.
+    if set(map(type, ids)) <= {int} and (not ids or min(ids) >= 0):
+        return vocab
     for token, token_id in vocab.items():
         if isinstance(token_id, bool) or not isinstance(token_id, int) or token_id < 0:
             raise TokenizerFormatError(
