@@ -77,9 +77,16 @@ def _pool_chunk(
     starts = np.zeros(len(lengths), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
     flat = np.fromiter(chain.from_iterable(token_ids), dtype=np.int64, count=int(lengths.sum()))
-    unique, inverse = np.unique(flat, return_inverse=True)
-    _check_ids(int(unique[0]), int(unique[-1]), table)
-    rows = table.gather(unique)
+    rows_for = getattr(table, "rows_for", None)
+    if rows_for is not None:  # dense rows: index the table itself, no distinct-id pass
+        _check_ids(int(flat.min()), int(flat.max()), table)
+        rows, index = rows_for(flat), flat
+    else:
+        unique, index = np.unique(flat, return_inverse=True)
+        _check_ids(int(unique[0]), int(unique[-1]), table)
+        rows = table.gather(unique)
+    # np.take is the faster gather, but copies a whole unaligned (memory-mapped) array first.
+    take = np.take if rows.flags.aligned else _fancy_take
     order = np.argsort(lengths, kind="stable")
     sorted_lengths = lengths[order]
     group_starts = np.flatnonzero(np.diff(sorted_lengths, prepend=-1))
@@ -89,8 +96,12 @@ def _pool_chunk(
             continue
         members = order[first:last]
         positions = starts[members][:, None] + np.arange(length)
-        block = np.take(rows, inverse[positions], axis=0)
+        block = take(rows, index[positions], axis=0)
         out[members] = _sum_tokens(block) / block.dtype.type(length)
+
+
+def _fancy_take(rows: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
+    return rows[index]
 
 
 def _check_ids(smallest: int, largest: int, table: Table) -> None:
