@@ -14,6 +14,7 @@ from __future__ import annotations
 import numbers
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +69,9 @@ class StaticEmbedRunner:
             )
         directory = _resolve(path, revision)
         parts = detect_layout(directory).load(directory, table)
-        tokenizer = _configure(load_tokenizer(parts.tokenizer_file, tokenizer_backend), parts)
+        tokenizer = load_tokenizer(parts.tokenizer_file, tokenizer_backend)
+        parts = replace(parts, semantics=parts.semantics.for_vocab(tokenizer.get_vocab))
+        tokenizer = _configure(tokenizer, parts)
         vocab_size = tokenizer.get_vocab_size()
         if vocab_size > parts.table.vocab_size:
             raise ModelFormatError(

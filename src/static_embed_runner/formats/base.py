@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,10 @@ class EncodeSemantics:
     - ``drop_unk``: remove the tokenizer's unknown-token id after truncation.
     - ``normalize_default``: whether the reference L2-normalises by default.
     - ``prefix``: prepended to every text first (a sentence-transformers default prompt).
+    - ``char_limit_per_token``: model2vec's cut, ``char_limit`` = this many times the median
+      length of the tokenizer's vocabulary tokens. A layout cannot know that median without the
+      tokenizer, so it leaves ``char_limit`` None and :meth:`for_vocab` fills it in once the
+      tokenizer is loaded (tokenizer.json is parsed once, by the tokenizer).
     """
 
     char_limit: int | None
@@ -44,6 +48,22 @@ class EncodeSemantics:
     drop_unk: bool
     normalize_default: bool
     prefix: str = ""
+    char_limit_per_token: int | None = None
+
+    def for_vocab(self, vocab: Callable[[], Iterable[str]]) -> EncodeSemantics:
+        """These semantics with ``char_limit_per_token`` resolved against ``vocab()``'s tokens
+        (called only when needed; the tokenizer's ``get_vocab``)."""
+        if self.char_limit_per_token is None:
+            return self
+        limit = self.char_limit_per_token * median_token_length(vocab())
+        return replace(self, char_limit=limit, char_limit_per_token=None)
+
+
+def median_token_length(tokens: Iterable[str]) -> int:
+    """``int(median(len(token)))`` over the vocabulary's tokens, as ``StaticModel`` computes it
+    (``tokens``: the keys of ``get_vocab(with_added_tokens=True)``; 0 for an empty vocabulary)."""
+    lengths = np.fromiter(map(len, tokens), dtype=np.intp)
+    return int(np.median(lengths)) if lengths.size else 0
 
 
 @dataclass(frozen=True)
@@ -135,7 +155,8 @@ def optional_tensor(tensors: SafetensorsFile, name: str) -> np.ndarray | None:
 
 
 def tokenizer_vocab(path: Path) -> dict[str, int]:
-    """token -> id as ``tokenizers.Tokenizer.get_vocab(with_added_tokens=True)`` returns it.
+    """token -> id as ``tokenizers.Tokenizer.get_vocab(with_added_tokens=True)`` returns it, read
+    from the file (a second parse: only for what is needed before the tokenizer is built).
 
     The model's vocabulary (a dict for WordPiece/BPE/WordLevel, a list of ``[piece, score]`` for
     Unigram, where the id is the position; a later duplicate wins), then the added tokens on top.

@@ -32,8 +32,8 @@ from .base import (
     optional_tensor,
     read_json,
     require_file,
-    tokenizer_vocab,
 )
+from .base import median_token_length as median_token_length  # model2vec's rule, re-exported
 
 NAME = "model2vec"
 DEFAULT_MAX_LENGTH = 512
@@ -104,14 +104,16 @@ def load(directory: Path, table: str) -> ModelParts:
             compute_dtype=np.float64 if weights is not None else token_table.compute_dtype,
         )
     tokenizer_path = require_file(directory, tokenizer_name, NAME)
-    semantics = encode_semantics(config, config_path, tokenizer_path)
+    semantics = encode_semantics(config, config_path)
     return ModelParts(NAME, token_table, tokenizer_path, semantics)
 
 
-def encode_semantics(config: dict, config_path: Path, tokenizer_path: Path) -> EncodeSemantics:
+def encode_semantics(config: dict, config_path: Path) -> EncodeSemantics:
     """``StaticModel.encode``'s semantics from a config's ``max_length`` and ``normalize``.
 
-    Also used by the SSE layout for tables distilled with model2vec (the embedded default model).
+    The character cut depends on the vocabulary's median token length, so it is left for
+    :meth:`EncodeSemantics.for_vocab` to resolve once the tokenizer is loaded. Also used by the
+    SSE layout for tables distilled with model2vec (the embedded default model).
     """
     max_length = _max_length(config, config_path)
     normalize = config.get("normalize", False)
@@ -119,23 +121,14 @@ def encode_semantics(config: dict, config_path: Path, tokenizer_path: Path) -> E
         raise ModelFormatError(
             f"{config_path}: 'normalize' must be true or false, found {normalize!r}"
         )
-    char_limit = None
-    if max_length is not None:
-        char_limit = max_length * median_token_length(tokenizer_vocab(tokenizer_path))
     return EncodeSemantics(
-        char_limit=char_limit,
+        char_limit=None,
         token_limit=max_length,
         apply_tokenizer_truncation=False,
         drop_unk=True,
         normalize_default=normalize,
+        char_limit_per_token=max_length,
     )
-
-
-def median_token_length(vocab: dict[str, int]) -> int:
-    """``int(median(len(token)))`` over the vocabulary, as ``StaticModel`` computes it."""
-    if not vocab:
-        return 0
-    return int(np.median([len(token) for token in vocab]))
 
 
 def _max_length(config: dict, config_path: Path) -> int | None:

@@ -69,16 +69,16 @@ def load(directory: Path, table: str) -> ModelParts:
             f"the table {TABLE_FILE} has dimension {q4.dim}"
         )
     token_table = q4 if table == "q4" else DenseTable(q4.dequantize_all(), source=str(table_path))
-    semantics = _semantics(config, directory / "config.json", tokenizer_path)
+    semantics = _semantics(config, directory / "config.json")
     return ModelParts(NAME, token_table, tokenizer_path, semantics, head)
 
 
-def _semantics(config: dict, config_path: Path, tokenizer_path: Path) -> EncodeSemantics:
+def _semantics(config: dict, config_path: Path) -> EncodeSemantics:
     kind = config.get("encode_semantics", "sentence-transformers")
     if kind == "sentence-transformers":
         return _SSE_SEMANTICS
     if kind == "model2vec":
-        return model2vec.encode_semantics(config, config_path, tokenizer_path)
+        return model2vec.encode_semantics(config, config_path)
     raise ModelFormatError(
         f"{config_path}: 'encode_semantics' must be 'sentence-transformers' or 'model2vec', "
         f"found {kind!r}"

@@ -36,6 +36,8 @@ class TokenizerLike(Protocol):
 
     def get_vocab_size(self) -> int: ...
 
+    def get_vocab(self) -> dict[str, int]: ...
+
     @property
     def unk_token_id(self) -> int | None: ...
 
@@ -96,6 +98,10 @@ class RustTokenizer:
 
     def get_vocab_size(self) -> int:
         return self._inner.get_vocab_size(with_added_tokens=True)
+
+    def get_vocab(self) -> dict[str, int]:
+        """token -> id, added tokens included."""
+        return self._inner.get_vocab(with_added_tokens=True)
 
     @property
     def unk_token_id(self) -> int | None:

@@ -218,6 +218,10 @@ class Tokenizer:
         extra = sum(1 for token in self.added_vocabulary.token_ids if token not in vocab)
         return len(vocab) + extra
 
+    def get_vocab(self) -> dict[str, int]:
+        """token -> id, added tokens included, as ``tokenizers`` ``get_vocab(True)``; a new dict."""
+        return {**self.model.get_vocab(), **self.added_vocabulary.token_ids}
+
     @property
     def unk_token_id(self) -> int | None:
         """The id the model uses for unknown input, or None if it has none."""
