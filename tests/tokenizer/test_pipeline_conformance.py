@@ -25,6 +25,7 @@ from tokenizer.reference_tokenizers import (
 )
 
 from static_embed_runner.errors import TokenizerFormatError, TokenizerInputError
+from static_embed_runner.tokenizer.backend import load_tokenizer
 from static_embed_runner.tokenizer.pipeline import Tokenizer
 from static_embed_runner.tokenizer.truncation import Truncation
 
@@ -185,6 +186,16 @@ def test_vocab_size_token_lookup_and_unk_id_match_tokenizers(
     assert Tokenizer.from_str(tokenizer_json("bert-base-uncased")).unk_token_id == 100
     assert Tokenizer.from_str(tokenizer_json("t5-small")).unk_token_id == 2
     assert Tokenizer.from_str(tokenizer_json("gpt2")).unk_token_id is None
+
+
+@pytest.mark.parametrize(
+    "path", sorted(TOKENIZER_FIXTURES.glob("*/tokenizer.json")), ids=lambda p: p.parent.name
+)
+def test_get_vocab_of_both_backends_equals_tokenizers_get_vocab_with_added_tokens(path) -> None:
+    rust = reference_tokenizer(path.read_text(encoding="utf-8"))
+    expected = rust.get_vocab(with_added_tokens=True)
+    assert Tokenizer.from_file(path).get_vocab() == expected
+    assert load_tokenizer(path, backend="tokenizers").get_vocab() == expected
 
 
 def test_lone_surrogate_raises_tokenizer_input_error_with_its_index(
