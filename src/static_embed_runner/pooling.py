@@ -76,7 +76,7 @@ def _pool_chunk(
 ) -> None:
     starts = np.zeros(len(lengths), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
-    flat = np.fromiter(chain.from_iterable(token_ids), dtype=np.int64, count=int(lengths.sum()))
+    flat = np.array(list(chain.from_iterable(token_ids)), dtype=np.int64)
     rows_for = getattr(table, "rows_for", None)
     if rows_for is not None:  # dense rows: index the table itself, no distinct-id pass
         _check_ids(int(flat.min()), int(flat.max()), table)
@@ -96,8 +96,9 @@ def _pool_chunk(
             continue
         members = order[first:last]
         positions = starts[members][:, None] + np.arange(length)
-        block = take(rows, index[positions], axis=0)
-        out[members] = _sum_tokens(block) / block.dtype.type(length)
+        total = _sum_tokens(take(rows, index[positions], axis=0))
+        total /= total.dtype.type(length)
+        out[members] = total
 
 
 def _fancy_take(rows: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
