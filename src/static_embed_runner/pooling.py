@@ -77,10 +77,11 @@ def _pool_chunk(
     starts = np.zeros(len(lengths), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
     flat = np.array(list(chain.from_iterable(token_ids)), dtype=np.int64)
-    rows_for = getattr(table, "rows_for", None)
-    if rows_for is not None:  # dense rows: index the table itself, no distinct-id pass
+    direct_rows = getattr(table, "direct_rows", None)
+    rows = direct_rows() if direct_rows is not None else None
+    if rows is not None:  # index the stored table itself, no distinct-id pass
         _check_ids(int(flat.min()), int(flat.max()), table)
-        rows, index = rows_for(flat), flat
+        index = flat
     else:
         unique, index = np.unique(flat, return_inverse=True)
         _check_ids(int(unique[0]), int(unique[-1]), table)

@@ -60,26 +60,13 @@ class DenseTable:
         self.dim = int(array.shape[1])
         self.storage = "bfloat16" if bf16 else array.dtype.name
         self.compute_dtype = np.dtype(compute_dtype)
-        self._converted: np.ndarray | None = None  # rows already widened to compute_dtype
-        self._ready: np.ndarray | None = None
 
-    def rows_for(self, ids: np.ndarray) -> np.ndarray:
-        """A ``(vocab, dim)`` compute_dtype array whose rows ``ids`` (any order, repeats allowed)
-        hold those tokens' values, to index directly instead of gathering distinct rows first.
-
-        A table already stored in compute_dtype is returned as is; any other storage is widened
-        into a lazily filled cache (untouched rows cost no memory), once per distinct row."""
+    def direct_rows(self) -> np.ndarray | None:
+        """The table itself when it is stored in compute_dtype (pooling may then index it per
+        token instead of gathering distinct rows first), else None."""
         if not self._bf16 and self._array.dtype == self.compute_dtype:
             return self._array
-        if self._converted is None:
-            self._converted = np.empty(self._array.shape, dtype=self.compute_dtype)
-            self._ready = np.zeros(self.vocab_size, dtype=bool)
-        missing = ids[~self._ready[ids]]
-        if len(missing):
-            missing = np.unique(missing)
-            self._converted[missing] = self.gather(missing)
-            self._ready[missing] = True
-        return self._converted
+        return None
 
     def gather(self, ids: np.ndarray) -> np.ndarray:
         rows = self._array[ids]  # fancy indexing: np.take would copy a whole unaligned table
