@@ -1,6 +1,6 @@
 """Vocabulary lookups shared by the models whose vocabulary is a ``token -> id`` dict.
 
-WordPiece, BPE and WordLevel store ``vocab: dict[str, int]``; the reverse map is only needed for
+WordPiece, BPE and WordLevel all store ``vocab: dict[str, int]``; the reverse map is only needed for
 ``id_to_token`` (never on the encode path), so it is built on first use.
 """
 

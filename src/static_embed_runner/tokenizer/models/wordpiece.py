@@ -9,11 +9,12 @@ position cannot be matched the whole word becomes a single unk token.
 from __future__ import annotations
 
 from ...errors import TokenizerFormatError, TokenizerInputError
+from .vocab import DictVocab
 
 _SHORT_WORD = 40  # words up to this many characters skip the vocab length limits
 
 
-class WordPiece:
+class WordPiece(DictVocab):
     """The WordPiece model over a ``token -> id`` vocabulary."""
 
     kind = "WordPiece"
@@ -32,7 +33,6 @@ class WordPiece:
         self.prefix = continuing_subword_prefix
         self.max_input_chars_per_word = max_input_chars_per_word
         self.unk_id = vocab.get(unk_token)
-        self._vocab_r: dict[int, str] | None = None  # built on first id_to_token
         self._limits: tuple[int, int] | None = None  # built on the first long word
 
     def _max_lengths(self) -> tuple[int, int]:
@@ -82,17 +82,3 @@ class WordPiece:
                 "but that token is not in the vocabulary"
             )
         return self.unk_id
-
-    def token_to_id(self, token: str) -> int | None:
-        return self.vocab.get(token)
-
-    def id_to_token(self, token_id: int) -> str | None:
-        if self._vocab_r is None:
-            self._vocab_r = {i: t for t, i in self.vocab.items()}
-        return self._vocab_r.get(token_id)
-
-    def get_vocab(self) -> dict[str, int]:
-        return self.vocab
-
-    def get_vocab_size(self) -> int:
-        return len(self.vocab)
