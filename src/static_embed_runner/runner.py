@@ -25,7 +25,7 @@ from .formats.detect import detect_layout
 from .head import Head, l2_normalize, truncate
 from .io.table import Table
 from .pooling import mean_pool
-from .tokenizer.backend import BACKENDS, TokenizerLike, load_tokenizer
+from .tokenizer.backend import BACKENDS, Backend, TokenizerLike, load_tokenizer
 from .tokenizer.truncation import Truncation
 
 TABLES = ("q4", "f32")
@@ -52,7 +52,7 @@ class StaticEmbedRunner:
         path: str | Path | None = None,
         *,
         table: str = "q4",
-        tokenizer_backend: str = "auto",
+        tokenizer_backend: Backend = "auto",
         revision: str | None = None,
     ) -> StaticEmbedRunner:
         """Load a model folder, a Hub repository ("org/name") or, with no path, the default model.

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from ..errors import TokenizerFormatError, UnsupportedTokenizerError
 from .truncation import Truncation
 
 Backend = Literal["auto", "lite", "tokenizers"]
-BACKENDS: tuple[str, ...] = ("auto", "lite", "tokenizers")
+BACKENDS: tuple[str, ...] = get_args(Backend)
 
 
 class TokenizerLike(Protocol):
@@ -130,7 +130,7 @@ def _read_json_text(source: str | Path) -> tuple[str, str]:
         raise TokenizerFormatError(f"{path}: cannot read tokenizer file: {exc}") from exc
 
 
-def load_tokenizer(path: str | Path, backend: str = "auto") -> TokenizerLike:
+def load_tokenizer(path: str | Path, backend: Backend = "auto") -> TokenizerLike:
     """Load ``tokenizer.json`` at ``path`` with the chosen backend.
 
     >>> tok = load_tokenizer("tokenizer.json", backend="lite")  # doctest: +SKIP
