@@ -77,8 +77,7 @@ def _pool_chunk(
     starts = np.zeros(len(lengths), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
     flat = np.array(list(chain.from_iterable(token_ids)), dtype=np.int64)
-    direct_rows = getattr(table, "direct_rows", None)
-    rows = direct_rows() if direct_rows is not None else None
+    rows = table.direct_rows()
     if rows is not None:  # index the stored table itself, no distinct-id pass
         _check_ids(int(flat.min()), int(flat.max()), table)
         index = flat

@@ -79,6 +79,10 @@ class Q4Table:
         rows *= self._scales[ids][:, None]  # fancy indexing reads only these rows, aligned or not
         return rows
 
+    def direct_rows(self) -> None:
+        """Packed rows are decoded through :meth:`gather` only (the table stays packed)."""
+        return None
+
     def dequantize_all(self, rows_per_step: int = 8192) -> np.ndarray:
         """The whole table as a float32 ``(vocab, dim)`` array, decoded in bounded steps."""
         out = np.empty((self.vocab_size, self.dim), dtype=np.float32)

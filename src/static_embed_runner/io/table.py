@@ -32,6 +32,11 @@ class Table(Protocol):
         """Rows ``ids`` (1-D ints < vocab_size) as a new ``(len, dim)`` compute_dtype array."""
         ...
 
+    def direct_rows(self) -> np.ndarray | None:
+        """A ``(vocab, dim)`` compute_dtype array pooling may index per token, or None when rows
+        must be decoded through :meth:`gather`."""
+        ...
+
 
 class DenseTable:
     """A ``(vocab, dim)`` array of float64/32/16, bfloat16 bits or int8, converted per gather."""
@@ -120,3 +125,7 @@ class MappedTable:
             # Scaled in float64 (as both references do), then rounded once to compute_dtype.
             rows = rows.astype(np.float64) * self._weights[ids][:, None]
         return rows.astype(self.compute_dtype, copy=False)
+
+    def direct_rows(self) -> None:
+        """Rows are mapped and scaled, so they always go through :meth:`gather`."""
+        return None
