@@ -23,6 +23,8 @@ from .errors import ModelFileNotFoundError, ModelFormatError
 from .formats.base import EncodeSemantics, ModelParts
 from .formats.detect import detect_layout
 from .head import Head, l2_normalize, truncate
+from .io.prefetch import prefetch as start_prefetch
+from .io.prefetch import usable_cpus
 from .io.table import Table
 from .pooling import mean_pool
 from .tokenizer.backend import BACKENDS, Backend, TokenizerLike, load_tokenizer
@@ -54,12 +56,19 @@ class StaticEmbedRunner:
         table: str = "q4",
         tokenizer_backend: Backend = "auto",
         revision: str | None = None,
+        prefetch: bool | None = None,
     ) -> StaticEmbedRunner:
         """Load a model folder, a Hub repository ("org/name") or, with no path, the default model.
 
         ``table="q4"`` keeps a packed 4-bit table packed; ``"f32"`` decodes it once at load. Other
         tables are memory-mapped as stored either way. ``tokenizer_backend``: ``"auto"``,
         ``"lite"`` (pure Python) or ``"tokenizers"`` (the Rust package).
+
+        ``prefetch``: map a memory-mapped table's pages in a background thread while the tokenizer
+        loads, so the first batch does not pay a page fault per row (see :mod:`.io.prefetch`).
+        The pages then count as resident memory (shared with the page cache, not copied). None
+        (default) prefetches when the process may use at least two CPUs; False never does, True
+        always does.
         """
         if table not in TABLES:
             raise ValueError(f"table must be one of {TABLES}, got {table!r}")
@@ -67,8 +76,12 @@ class StaticEmbedRunner:
             raise ValueError(
                 f"tokenizer_backend must be one of {BACKENDS}, got {tokenizer_backend!r}"
             )
+        if prefetch is not None and not isinstance(prefetch, bool):
+            raise TypeError(f"prefetch must be True, False or None, got {prefetch!r}")
         directory = _resolve(path, revision)
         parts = detect_layout(directory).load(directory, table)
+        if prefetch or (prefetch is None and usable_cpus() >= 2):
+            start_prefetch(parts.table.stored_arrays())
         tokenizer = load_tokenizer(parts.tokenizer_file, tokenizer_backend)
         parts = replace(parts, semantics=parts.semantics.for_vocab(tokenizer.get_vocab))
         tokenizer = _configure(tokenizer, parts)

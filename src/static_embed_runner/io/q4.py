@@ -83,6 +83,9 @@ class Q4Table:
         """Packed rows are decoded through :meth:`gather` only (the table stays packed)."""
         return None
 
+    def stored_arrays(self) -> tuple[np.ndarray, ...]:
+        return (self._packed, self._scales)
+
     def dequantize_all(self, rows_per_step: int = 8192) -> np.ndarray:
         """The whole table as a float32 ``(vocab, dim)`` array, decoded in bounded steps."""
         out = np.empty((self.vocab_size, self.dim), dtype=np.float32)

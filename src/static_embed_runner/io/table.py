@@ -37,6 +37,10 @@ class Table(Protocol):
         must be decoded through :meth:`gather`."""
         ...
 
+    def stored_arrays(self) -> tuple[np.ndarray, ...]:
+        """The arrays holding the table's data as stored (memory-mapped or not), to prefetch."""
+        ...
+
 
 class DenseTable:
     """A ``(vocab, dim)`` array of float64/32/16, bfloat16 bits or int8, converted per gather."""
@@ -72,6 +76,9 @@ class DenseTable:
         if not self._bf16 and self._array.dtype == self.compute_dtype:
             return self._array
         return None
+
+    def stored_arrays(self) -> tuple[np.ndarray, ...]:
+        return (self._array,)
 
     def gather(self, ids: np.ndarray) -> np.ndarray:
         rows = self._array[ids]  # fancy indexing: np.take would copy a whole unaligned table
@@ -129,3 +136,6 @@ class MappedTable:
     def direct_rows(self) -> None:
         """Rows are mapped and scaled, so they always go through :meth:`gather`."""
         return None
+
+    def stored_arrays(self) -> tuple[np.ndarray, ...]:
+        return self._base.stored_arrays()
