@@ -159,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="tokenizer backend: pure Python (lite), Rust tokenizers package, or auto (default)",
     )
     parser.add_argument(
+        "--no-prefetch",
+        action="store_true",
+        help="map the table's pages only as texts need them (default: mapped in the background "
+        "at load when two or more CPUs are usable)",
+    )
+    parser.add_argument(
         "--batch-size",
         type=_positive_int,
         default=DEFAULT_BATCH_SIZE,
@@ -264,7 +270,11 @@ def _load(args: argparse.Namespace, model: str | None) -> StaticEmbedRunner:
 
     try:
         return StaticEmbedRunner.load(
-            model, table=args.table, tokenizer_backend=args.tokenizer, revision=args.revision
+            model,
+            table=args.table,
+            tokenizer_backend=args.tokenizer,
+            revision=args.revision,
+            prefetch=False if args.no_prefetch else None,
         )
     except (RepositoryNotFoundError, ModelFileNotFoundError) as exc:
         if model is None or args.model is not None:

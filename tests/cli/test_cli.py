@@ -287,6 +287,20 @@ def test_table_and_tokenizer_options_reach_the_runner(capsys, default_runner):
     assert np.array_equal(stdout_vectors(out), lite.encode(texts))
 
 
+def test_no_prefetch_reaches_the_runner(capsys, monkeypatch, default_runner):
+    seen = []
+    real_load = StaticEmbedRunner.load.__func__
+
+    def load(cls, *args, **kwargs):
+        seen.append(kwargs["prefetch"])
+        return real_load(cls, *args, **kwargs)
+
+    monkeypatch.setattr(StaticEmbedRunner, "load", classmethod(load))
+    assert run(capsys, "--no-prefetch", "--", "a text")[0] == 0
+    assert run(capsys, "--", "a text")[0] == 0
+    assert seen == [False, None]
+
+
 # -- exit codes and messages -------------------------------------------------------------------
 
 
