@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from static_embed_runner.errors import ModelFormatError
-from static_embed_runner.io.q4 import LUT, Q4Table, infer_shape, write_q4
+from static_embed_runner.io.q4 import LUT, Q4Table, decode_levels, infer_shape, write_q4
 
 
 def _reference_decode(packed: np.ndarray, scales: np.ndarray) -> np.ndarray:
@@ -36,13 +36,26 @@ def test_lookup_table_holds_both_nibbles_of_every_byte() -> None:
     assert LUT[0xF0].tolist() == [1.0, -1.0]
 
 
-def test_gather_and_dequantize_all_are_bit_identical_to_the_reference_decoder(q4_file) -> None:
-    path, _ = q4_file
+@pytest.mark.parametrize("half", [1, 2, 5, 256])
+def test_decoded_levels_are_the_lookup_table_rows_for_every_byte_pair(half: int) -> None:
+    every_pair = np.stack(np.meshgrid(np.arange(256), np.arange(256)), axis=-1).reshape(-1, 2)
+    codes = np.resize(every_pair.astype(np.uint8), (65536 * 2 // half, half))
+    expected = LUT[codes].reshape(len(codes), 2 * half)
+    assert np.array_equal(decode_levels(codes).view(np.uint32), expected.view(np.uint32))
+
+
+@pytest.mark.parametrize("dim", [10, 12])
+def test_gather_and_dequantize_all_are_bit_identical_to_the_reference_decoder(
+    tmp_path: Path, dim: int
+) -> None:
+    rng = np.random.default_rng(dim)
+    path = tmp_path / "embedding.q4_k_m.bin"
+    write_q4(path, rng.standard_normal((300, dim)).astype(np.float32))
     raw = np.fromfile(path, dtype=np.uint8)
-    packed = raw[: 300 * 6].reshape(300, 6)
-    scales = raw[300 * 6 :].view("<f4")
+    packed = raw[: 300 * dim // 2].reshape(300, dim // 2)
+    scales = raw[300 * dim // 2 :].view("<f4")
     expected = _reference_decode(packed, scales)
-    table = Q4Table.open(path, dim=12)
+    table = Q4Table.open(path, dim=dim)
     assert np.array_equal(table.dequantize_all(rows_per_step=7), expected)
     ids = np.array([0, 299, 5, 5, 17])
     assert np.array_equal(table.gather(ids), expected[ids])
