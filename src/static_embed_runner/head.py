@@ -51,5 +51,6 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     """Rows divided by their L2 norm, as a new float32 array; zero rows stay zero (never NaN)."""
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.sqrt(np.einsum("...i,...i->...", vectors, vectors))[..., None]
-    norms[norms == 0] = 1.0  # a zero row divided by 1 stays zero
+    if not norms.all():
+        norms[norms == 0] = 1.0  # a zero row divided by 1 stays zero
     return vectors / norms

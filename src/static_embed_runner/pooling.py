@@ -28,6 +28,7 @@ from .errors import ModelFormatError
 from .io.table import Table
 
 DEFAULT_MAX_CELLS = 1 << 23
+_PYTHON_MIN_MAX = 64
 
 
 def mean_pool(
@@ -58,17 +59,21 @@ def mean_pool(
 def _pool_one(token_ids: Sequence[int], table: Table, max_tokens: int, out: np.ndarray) -> None:
     """One text, in slices of at most ``max_tokens`` rows; each slice's sum starts from the
     previous running total, so the additions happen in exactly the plain token order."""
-    if not len(token_ids):
+    n = len(token_ids)
+    if not n:
         return
     ids = np.asarray(token_ids, dtype=np.int64)
-    _check_ids(int(ids.min()), int(ids.max()), table)
+    if n <= _PYTHON_MIN_MAX:  # cheaper than two numpy reductions for a sentence's worth of ids
+        _check_ids(min(token_ids), max(token_ids), table)
+    else:
+        _check_ids(int(ids.min()), int(ids.max()), table)
     total = None
-    for start in range(0, len(ids), max_tokens):
+    for start in range(0, n, max_tokens):
         rows = table.gather(ids[start : start + max_tokens])
         if total is not None:
             rows = np.concatenate([total[None], rows])
-        total = _sum_tokens(rows[None])[0]
-    out[...] = total / total.dtype.type(len(ids))
+        total = _sum_tokens(rows)
+    out[...] = total / total.dtype.type(n)
 
 
 def _pool_chunk(
@@ -115,15 +120,15 @@ def _check_ids(smallest: int, largest: int, table: Table) -> None:
 
 
 def _sum_tokens(block: np.ndarray) -> np.ndarray:
-    """Sum ``(texts, tokens, dim)`` over tokens, strictly in token order.
+    """Sum ``(..., tokens, dim)`` over the tokens axis, strictly in token order.
 
     numpy reduces along a non-innermost axis one slice at a time (sequential); with ``dim == 1``
     the token axis becomes innermost and numpy would switch to pairwise summation, so that case
     takes the (always sequential) running sum instead.
     """
-    if block.shape[2] == 1:
-        return np.cumsum(block, axis=1)[:, -1]
-    return np.add.reduce(block, axis=1)
+    if block.shape[-1] == 1:
+        return np.cumsum(block, axis=-2)[..., -1, :]
+    return np.add.reduce(block, axis=-2)
 
 
 def mean_pool_reference(token_ids: Sequence[Sequence[int]], table: Table) -> np.ndarray:

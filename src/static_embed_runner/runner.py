@@ -130,7 +130,9 @@ class StaticEmbedRunner:
         vectors = mean_pool(ids, self._table)
         if self._head is not None:
             vectors = self._head(vectors)
-            vectors[[not seq for seq in ids]] = 0.0  # no tokens -> zeros, head or not
+            empty = [i for i, seq in enumerate(ids) if not seq]
+            if empty:
+                vectors[empty] = 0.0  # no tokens -> zeros, head or not
         vectors = truncate(vectors, out_dim)
         return l2_normalize(vectors) if normalize else vectors
 
