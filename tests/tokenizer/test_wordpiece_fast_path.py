@@ -1,10 +1,9 @@
 """WordPiece's fast segmentation equals the plain greedy longest match and ``tokenizers``' model.
 
 ``greedy_reference`` is the algorithm as ``tokenizers`` states it (every candidate length from
-the longest down, at every position). The model is checked three ways: before its vocab limits
-exist (the plain loop), with them built up front (the limited loop), and as shipped (limits
-built once enough lookups failed, part way through the words). Vocabularies: random ones from
-hypothesis, and the real BERT vocabularies with their own entries, concatenations of them,
+the longest down, at every position); the model tries each position's candidates as prefixes of
+one string and bounds long words' candidates by the longest entry. Vocabularies: random ones
+from hypothesis, and the real BERT vocabularies with their own entries, concatenations of them,
 and Japanese, CJK, accented, long and unknown words.
 """
 
@@ -21,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tokenizers import models as rust_models
 
-from static_embed_runner.tokenizer.models.wordpiece import WordPiece, _vocab_limits
+from static_embed_runner.tokenizer.models.wordpiece import WordPiece
 
 UNK = "[UNK]"
 
@@ -46,19 +45,6 @@ def greedy_reference(vocab: dict[str, int], word: str, prefix: str, max_chars: i
     return out
 
 
-def three_ways(vocab: dict[str, int], prefix: str, max_chars: int) -> dict[str, WordPiece]:
-    """The model before its limits exist, with them built up front, and as shipped."""
-    unlimited = WordPiece(vocab, UNK, prefix, max_chars)
-    unlimited._misses = -(10**12)  # never reaches the build
-    limited = WordPiece(vocab, UNK, prefix, max_chars)
-    limited._limits = _vocab_limits(vocab, prefix)
-    return {
-        "unlimited": unlimited,
-        "limited": limited,
-        "shipped": WordPiece(vocab, UNK, prefix, max_chars),
-    }
-
-
 def rust_ids(vocab: dict[str, int], prefix: str, max_chars: int, words: list[str]) -> list[list]:
     model = rust_models.WordPiece(
         vocab, unk_token=UNK, continuing_subword_prefix=prefix, max_input_chars_per_word=max_chars
@@ -69,10 +55,10 @@ def rust_ids(vocab: dict[str, int], prefix: str, max_chars: int, words: list[str
 def assert_all_agree(vocab: dict[str, int], prefix: str, max_chars: int, words: list[str]) -> None:
     expected = [greedy_reference(vocab, word, prefix, max_chars) for word in words]
     assert rust_ids(vocab, prefix, max_chars, words) == expected
-    for name, model in three_ways(vocab, prefix, max_chars).items():
-        got = [model.tokenize(word) for word in words]
-        mismatches = [(w, g, e) for w, g, e in zip(words, got, expected, strict=True) if g != e]
-        assert not mismatches, (name, mismatches[:5])
+    model = WordPiece(vocab, UNK, prefix, max_chars)
+    got = [model.tokenize(word) for word in words]
+    mismatches = [(w, g, e) for w, g, e in zip(words, got, expected, strict=True) if g != e]
+    assert not mismatches, mismatches[:5]
 
 
 # ---------------------------------------------------------------------------- random vocabularies
@@ -100,31 +86,18 @@ def vocab_and_words(draw: st.DrawFn) -> tuple[dict[str, int], str, int, list[str
 
 @settings(max_examples=300, deadline=None)
 @given(vocab_and_words())
-def test_all_three_paths_and_tokenizers_agree_on_random_vocabularies(
+def test_model_reference_and_tokenizers_agree_on_random_vocabularies(
     case: tuple[dict[str, int], str, int, list[str]],
 ) -> None:
     vocab, prefix, max_chars, words = case
     assert_all_agree(vocab, prefix, max_chars, words)
 
 
-def test_limits_hold_the_longest_entry_per_leading_non_ascii_character() -> None:
-    vocab = {UNK: 0, "日本語です": 1, "日": 2, "##本": 3, "##本語": 4, "a日本": 5, "##ab日本": 6}
-    vocab |= {"abcdefgh": 7, "##abcdef": 8}
-    limits = _vocab_limits(vocab, "##")
-    assert limits.longest == 8
-    # Keys of ASCII-led entries ("a", "#", "##a", "a日本") are never looked up: an ASCII
-    # character is limited by ``longest`` instead.
-    assert limits.first == {"日": 5, "#": 6, "a": 3}
-    assert limits.following == {"日": 1, "日本語": 5, "##本": 4, "a日本": 3, "##a": 6}
-    words = ["日本語です", "日本語でした", "日本語日本", "a日本語", "日ab日本", "日語", "本"]
-    # Pieces exactly as long as the limit at a non-ASCII and at an ASCII character.
-    words += [
-        "日本語です日本語",
-        "日本語日本語日本",
-        "abcdefgh本本語",
-        "日abcdef本本本",
-        "日abcdefg本",
-    ]
+def test_long_words_find_pieces_exactly_as_long_as_the_longest_entry() -> None:
+    vocab = {UNK: 0, "abcdefgh": 1, "##abcdefg": 2, "a": 3, "##b": 4, "日本語": 5, "##本": 6}
+    words = ["abcdefgh" * 6, "abcdefgh" + "abcdefg" * 6, "a" + "b" * 44, "日本語" + "本" * 40]
+    words += ["abcdefgh" * 5 + "x", "a" * 41]
+    assert all(len(word) > 40 for word in words)
     assert_all_agree(vocab, "##", 100, words)
 
 
@@ -174,7 +147,7 @@ def real_vocab() -> Callable[[str], dict[str, int]]:
 
 
 @pytest.mark.parametrize("name", REAL_VOCABS)
-def test_all_three_paths_and_tokenizers_agree_on_a_real_bert_vocab(
+def test_model_reference_and_tokenizers_agree_on_a_real_bert_vocab(
     name: str, real_vocab: Callable[[str], dict[str, int]]
 ) -> None:
     vocab = real_vocab(name)
@@ -183,35 +156,12 @@ def test_all_three_paths_and_tokenizers_agree_on_a_real_bert_vocab(
     assert_all_agree(vocab, "##", 100, words)
 
 
-def test_shipped_model_builds_its_limits_only_after_a_vocab_size_of_failed_lookups(
-    real_vocab: Callable[[str], dict[str, int]],
-) -> None:
-    vocab = real_vocab("bert-base-uncased")
-    model = WordPiece(vocab, UNK, "##", 100)
-    kana = "".join(chr(c) for c in range(0x30A1, 0x30FA))
-    short_words = [kana[i : i + 7] for i in range(len(kana) - 7)] + ["unaffable", "x" * 40]
-    for word in short_words * 50:  # neither long nor non-ASCII from 8 characters: never counted
-        model.tokenize(word)
-    assert model._limits is None and model._misses == 0
-    long_words = [kana[i : i + 30] for i in range(len(kana) - 30)]
-    for word in long_words:
-        assert model.tokenize(word) == greedy_reference(vocab, word, "##", 100)
-    assert model._limits is None and 0 < model._misses < len(vocab)
-    while model._limits is None:
-        for word in long_words:
-            model.tokenize(word)
-    assert model._misses >= len(vocab)
-    assert [model.tokenize(w) for w in long_words + short_words] == [
-        greedy_reference(vocab, w, "##", 100) for w in long_words + short_words
-    ]
-
-
-def test_threads_sharing_a_model_while_it_builds_its_limits_get_the_greedy_ids(
+def test_threads_sharing_a_fresh_model_get_the_greedy_ids(
     real_vocab: Callable[[str], dict[str, int]],
 ) -> None:
     vocab = real_vocab("bert-base-multilingual-uncased")
     words = real_words(vocab, "##", seed=7)
-    words = [w for w in words if len(w) >= 8 and not w.isascii()]
+    words = [w for w in words if len(w) >= 8]
     expected = [greedy_reference(vocab, w, "##", 100) for w in words]
     model = WordPiece(vocab, UNK, "##", 100)
     start = threading.Barrier(4)
@@ -229,5 +179,4 @@ def test_threads_sharing_a_model_while_it_builds_its_limits_get_the_greedy_ids(
         thread.start()
     for thread in threads:
         thread.join()
-    assert model._limits is not None  # the build happened while the threads were running
     assert all(results[seed] == expected for seed in range(4))
