@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,7 +26,14 @@ from static_embed_runner.errors import (
     TokenizerInputError,
     UnsupportedTokenizerError,
 )
-from static_embed_runner.tokenizer.normalizers import BertNormalizer, build_normalizer, check_text
+from static_embed_runner.tokenizer import unicode_classes as uc
+from static_embed_runner.tokenizer.normalizers import (
+    BertNormalizer,
+    _CharClass,
+    _is_mark,
+    build_normalizer,
+    check_text,
+)
 
 BERT_CONFIGS = [
     {
@@ -131,6 +140,106 @@ def test_bert_normalizer_fast_path_equals_reference_path(index: int) -> None:
         assert normalizer.normalize(text) == normalizer.normalize_reference(text)
 
 
+# Texts aimed at each whole-string shortcut of the fast paths (see BertNormalizer.normalize).
+FAST_PATH_TEXTS = [
+    "",
+    "Plain ASCII, Mixed Case.",
+    "ascii\tcontrols\nand\r\x0b\x0c\x1c\x1f\x7f\x00\x01 gone",
+    "\u039f\u0394\u039f\u03a3 \u0391\u03a3. \u03a3 \u03a3\u0391 \u03c2 \u03c3 x\u03a3",
+    "\u039f\u0301\u0394\u039f\u03a3\u0301 \u039f\u03a3\u0345",
+    "\u1c89\ua7cb\ua7dc x \U00010d50\U00016ea0 \u0391\u03a3",
+    "\u1c89 \u00c9t\u00e9 \ufffd",
+    "ctrl\x00\x01\x85\u200b\u00ad\ufeff\ue000\U000f0000\U000e0001 \ufffd end\u0890\u0378",
+    "spaces\u00a0\u1680\u2000\u2028\u2029\u202f\u205f\u3000\t\n\r\x1c.",
+    "\u4e2d\u6587\u5b57\u4e00\u9fff\u3400\u4dbf\U00020000\U0002b820\uf900\U0002f800 \u304b\u306a",
+    "\u304c \u3071 Caf\u00e9 na\u00efve \u0344 \u0f73 \u0395\u03bb\u03bb\u03ac\u03b4\u03b1 \u1734",
+    "\u1abf\u0301 \u07fd\u0300 \U00011938 \U0001d167\U0001d165 \U0001d15e",
+    "Mixed \u65e5\u672c\u8a9e\u3068English\u3001\u03a3\u0391\u03a3\x00\u3099\n\u30d1",
+    "\U0001f468\u200d\U0001f469 \u2764\ufe0f \U0001f44d\U0001f3fd",
+]
+
+
+@pytest.mark.parametrize(
+    ("clean", "chinese", "strip", "lower"), itertools.product((True, False), repeat=4)
+)
+def test_bert_normalizer_fast_path_reference_and_tokenizers_agree_on_targeted_texts(
+    clean: bool, chinese: bool, strip: bool, lower: bool
+) -> None:
+    ours = BertNormalizer(clean, chinese, strip, lower)
+    theirs = tokenizers.normalizers.BertNormalizer(
+        clean_text=clean, handle_chinese_chars=chinese, strip_accents=strip, lowercase=lower
+    )
+    for text in FAST_PATH_TEXTS:
+        expected = theirs.normalize_str(text)
+        assert ours.normalize(text) == expected, text
+        assert ours.normalize_reference(text) == expected, text
+
+
+@pytest.mark.parametrize("name", ["lowercase", "strip-accents", "nfc", "nfd", "nfkc", "nfkd"])
+def test_whole_string_normalizers_match_tokenizers_on_targeted_texts(name: str) -> None:
+    _assert_same(CONFIGS[name], FAST_PATH_TEXTS)
+
+
+CHAR_CLASSES: dict[str, Callable[[], uc.Ranges]] = {
+    "bert_mn": lambda: uc.named_ranges("bert_mn"),
+    "combining_mark": lambda: uc.named_ranges("combining_mark"),
+    "frozen_nfd": lambda: uc.frozen_for_normal_form("NFD"),
+    "frozen_nfkd": lambda: uc.frozen_for_normal_form("NFKD"),
+    "frozen_nfkc": lambda: uc.frozen_for_normal_form("NFKC"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHAR_CLASSES))
+def test_char_class_set_and_regex_engines_both_match_the_ranges_on_every_code_point(
+    name: str,
+) -> None:
+    ranges = CHAR_CLASSES[name]()
+    members = "".join(chr(cp) for lo, hi in ranges for cp in range(lo, hi + 1))
+    member_set = frozenset(members)
+    for compile_after in (1 << 62, 0):  # the set only, then the regex from the first text
+        engine = _CharClass(CHAR_CLASSES[name])
+        engine.COMPILE_AFTER = compile_after
+        for chunk in code_point_chunks():
+            kept = "".join(c for c in chunk if c not in member_set)
+            assert engine.removed_from(chunk) == kept
+            assert engine.found_in(chunk) == (kept != chunk)
+            assert not engine.found_in(kept)
+        assert all(engine.found_in(f"a{c}b") for c in members)
+        assert engine.removed_from(members) == ""
+
+
+def test_every_character_clean_text_changes_is_u_fffd_or_not_printable() -> None:
+    # BertNormalizer skips clean_text for a printable text without U+FFFD.
+    changed = [*uc.named_ranges("bert_other"), *uc.named_ranges("white_space")]
+    chars = [chr(cp) for lo, hi in changed for cp in range(lo, hi + 1)]
+    assert [c for c in chars if c.isprintable()] == [" "]
+
+
+def test_python_lower_keeps_and_never_produces_the_lowercase_overrides() -> None:
+    # lowercase_text applies the overrides after str.lower, and only to a non-printable result.
+    overrides = {chr(cp) for cp in uc.lowercase_overrides()}
+    assert not any(c.isprintable() or c.lower() != c for c in overrides)
+    for chunk in code_point_chunks():
+        assert overrides.intersection(chunk.lower()) == overrides.intersection(chunk)
+
+
+def test_a_leading_character_survives_bert_normalizer_unless_not_printable_or_a_mark() -> None:
+    # normalize_with_start relies on this to skip normalizing most first characters again.
+    # clean_text deletes NUL, U+FFFD and the crate's C* characters: none is printable.
+    other = uc.named_ranges("bert_other")
+    assert not any(chr(cp).isprintable() for lo, hi in other for cp in range(lo, hi + 1))
+    # strip_accents deletes the crate's Mn characters (all marks for Python) ...
+    mn = uc.named_ranges("bert_mn")
+    assert all(_is_mark(chr(cp)) for lo, hi in mn for cp in range(lo, hi + 1))
+    # ... and characters whose decomposition consists of them: none of those is printable or
+    # a mark itself.
+    normalizer = BertNormalizer(clean_text=False, strip_accents=True, lowercase=False)
+    canonical = [c for c in ALL_CODE_POINTS if unicodedata.decomposition(c)[:1] not in ("", "<")]
+    decomposable = [c for c in canonical if c.isprintable() and not _is_mark(c)]
+    assert len(decomposable) > 2000
+    assert all(normalizer.normalize(c) for c in decomposable)
+
+
 def test_bert_normalizer_unset_strip_accents_follows_lowercase() -> None:
     assert BertNormalizer(strip_accents=None, lowercase=True).normalize("Café") == "cafe"
     assert BertNormalizer(strip_accents=None, lowercase=False).normalize("Café") == "Café"
@@ -178,6 +287,15 @@ def _first_scheme_prepends(normalizer_config: dict[str, Any] | None, text: str) 
         ("bert-default", "hi there"),
         ("bert-default", "x\u4e2d"),
         ("bert-default", "\u0301a"),
+        ("bert-default", "\u0344a"),
+        ("bert-default", "\u1734a"),
+        ("bert-default", "\u3099a"),
+        ("bert-default", "\u304ca"),
+        ("bert-default", "\ufffda"),
+        ("bert-default", "\u200ba"),
+        ("bert-default", "\u00e9a"),
+        ("bert-cased", "\u0301a"),
+        ("bert-raw", "\x01a"),
         ("strip-left", "  hi"),
         ("strip-right", "hi  "),
         ("replace-string-delete", "'hi"),
