@@ -148,15 +148,22 @@ class _CharClass:
     def chars(self) -> frozenset[str]:
         return frozenset("".join(chr(cp) for lo, hi in self._ranges() for cp in range(lo, hi + 1)))
 
-    @cached_property
-    def bmp_regex(self) -> re.Pattern[str]:
+    def _bmp_body(self) -> str:
         # Literal characters rather than escapes: several times faster for re to parse.
-        body = "".join(
+        return "".join(
             _literal(lo) if lo == hi else f"{_literal(lo)}-{_literal(min(hi, 0xFFFF))}"
             for lo, hi in self._ranges()
             if lo <= 0xFFFF
         )
-        return re.compile(f"[{body}]")
+
+    @cached_property
+    def bmp_regex(self) -> re.Pattern[str]:
+        return re.compile(f"[{self._bmp_body()}]")
+
+    @cached_property
+    def probe_regex(self) -> re.Pattern[str]:
+        """The BMP members or any astral character."""
+        return re.compile(f"[{self._bmp_body()}\U00010000-\U0010ffff]")
 
     def _regex_pays(self, text: str) -> bool:
         if self._scanned < self.COMPILE_AFTER:
@@ -166,10 +173,11 @@ class _CharClass:
 
     def found_in(self, text: str) -> bool:
         if self._regex_pays(text):
-            if self.bmp_regex.search(text) is not None:
-                return True
-            if _ASTRAL.search(text) is None:
+            found = self.probe_regex.search(text)
+            if found is None:
                 return False
+            if found.group() <= "\uffff":
+                return True
         return not self.chars.isdisjoint(text)
 
     def removed_from(self, text: str) -> str:
@@ -247,15 +255,16 @@ class _ChinesePadding(dict):
     each character on first sight (about 0.2 us) and is shared by every BertNormalizer.
     """
 
-    def __missing__(self, cp: int) -> str | int:
+    def __missing__(self, cp: int) -> str:
+        char = chr(cp)
         chinese = 0x4E00 <= cp <= 0x9FFF or (cp >= 0x3400 and _is_chinese(cp))
-        value = f" {chr(cp)} " if chinese else cp
+        value = f" {char} " if chinese else char
         if len(self) < _MEMO_LIMIT:
             self[cp] = value
         return value
 
 
-_PAD_CHINESE = _ChinesePadding({cp: cp for cp in range(0x80)})
+_PAD_CHINESE = _ChinesePadding({cp: chr(cp) for cp in range(0x80)})
 # clean_text on ASCII: controls go, except tab, LF and CR, which become spaces like all White_Space.
 _ASCII_CLEAN: dict[int, str | None] = {
     **dict.fromkeys([*range(0x20), 0x7F]), 0x09: " ", 0x0A: " ", 0x0D: " "
