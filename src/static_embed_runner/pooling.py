@@ -37,10 +37,7 @@ def mean_pool(
     """Average the rows of each text's tokens: a float32 C-contiguous ``(len(token_ids), dim)``."""
     n = len(token_ids)
     out = np.zeros((n, table.dim), dtype=np.float32)
-    max_tokens = max(1, max_cells // max(table.dim, 1))
-    if n == 1:  # the single-text path skips the batch bookkeeping; same sums, same bits
-        _pool_one(token_ids[0], table, max_tokens, out[0])
-        return out
+    max_tokens = _max_tokens(table, max_cells)
     lengths = np.fromiter(map(len, token_ids), dtype=np.int64, count=n)
     ends = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=ends[1:])
@@ -49,19 +46,31 @@ def mean_pool(
         stop = int(np.searchsorted(ends, ends[start] + max_tokens, side="right")) - 1
         stop = min(max(stop, start + 1), n)
         if stop == start + 1:
-            _pool_one(token_ids[start], table, max_tokens, out[start])
+            out[start] = _pool_one(token_ids[start], table, max_tokens)
         elif ends[stop] > ends[start]:
             _pool_chunk(token_ids[start:stop], lengths[start:stop], table, out[start:stop])
         start = stop
     return out
 
 
-def _pool_one(token_ids: Sequence[int], table: Table, max_tokens: int, out: np.ndarray) -> None:
+def mean_pool_one(
+    token_ids: Sequence[int], table: Table, *, max_cells: int = DEFAULT_MAX_CELLS
+) -> np.ndarray:
+    """One text's average row, a float32 ``(dim,)``: ``mean_pool([token_ids], table)[0]`` without
+    the batch bookkeeping (the same sums, so the same bits)."""
+    return _pool_one(token_ids, table, _max_tokens(table, max_cells))
+
+
+def _max_tokens(table: Table, max_cells: int) -> int:
+    return max(1, max_cells // max(table.dim, 1))
+
+
+def _pool_one(token_ids: Sequence[int], table: Table, max_tokens: int) -> np.ndarray:
     """One text, in slices of at most ``max_tokens`` rows; each slice's sum starts from the
     previous running total, so the additions happen in exactly the plain token order."""
     n = len(token_ids)
     if not n:
-        return
+        return np.zeros(table.dim, dtype=np.float32)
     ids = np.asarray(token_ids, dtype=np.int64)
     if n <= _PYTHON_MIN_MAX:  # cheaper than two numpy reductions for a sentence's worth of ids
         _check_ids(min(token_ids), max(token_ids), table)
@@ -73,7 +82,7 @@ def _pool_one(token_ids: Sequence[int], table: Table, max_tokens: int, out: np.n
         if total is not None:
             rows = np.concatenate([total[None], rows])
         total = _sum_tokens(rows)
-    out[...] = total / total.dtype.type(n)
+    return (total / total.dtype.type(n)).astype(np.float32, copy=False)
 
 
 def _pool_chunk(

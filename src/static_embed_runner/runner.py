@@ -26,7 +26,7 @@ from .head import Head, l2_normalize, truncate
 from .io.prefetch import prefetch as start_prefetch
 from .io.prefetch import usable_cpus
 from .io.table import Table
-from .pooling import mean_pool
+from .pooling import mean_pool, mean_pool_one
 from .tokenizer.backend import BACKENDS, Backend, TokenizerLike, load_tokenizer
 from .tokenizer.truncation import Truncation
 
@@ -115,7 +115,7 @@ class StaticEmbedRunner:
         if normalize is None:
             normalize = self._semantics.normalize_default
         if isinstance(texts, str):  # one text: the chunk below without the batch bookkeeping
-            return self._embed([texts], out_dim, normalize)[0]
+            return self._embed_one(texts, out_dim, normalize)
         batch = _check_texts(texts)
         out = np.empty((len(batch), out_dim), dtype=np.float32)
         step = int(batch_size)
@@ -135,6 +135,15 @@ class StaticEmbedRunner:
                 vectors[empty] = 0.0  # no tokens -> zeros, head or not
         vectors = truncate(vectors, out_dim)
         return l2_normalize(vectors) if normalize else vectors
+
+    def _embed_one(self, text: str, out_dim: int, normalize: bool) -> np.ndarray:
+        """``_embed([text], ...)[0]``, the same operations on one ``(dim,)`` vector."""
+        ids = self._token_ids([text])[0]
+        vector = mean_pool_one(ids, self._table)
+        if self._head is not None:
+            vector = self._head(vector) if ids else vector  # no tokens -> zeros, head or not
+        vector = truncate(vector, out_dim)
+        return l2_normalize(vector) if normalize else vector
 
     def token_ids(self, texts: str | Iterable[str]) -> list[list[int]]:
         """The ids each text averages over, after this layout's cuts and unknown-token removal."""

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from static_embed_runner.errors import ModelFormatError
 from static_embed_runner.head import SeparableDyT, l2_normalize, truncate
 from static_embed_runner.io.table import DenseTable, MappedTable
-from static_embed_runner.pooling import mean_pool, mean_pool_reference
+from static_embed_runner.pooling import mean_pool, mean_pool_one, mean_pool_reference
 
 
 def _table(vocab: int, dim: int, dtype=np.float32, seed: int = 0) -> np.ndarray:
@@ -38,6 +38,22 @@ def test_a_text_is_pooled_alone_exactly_as_in_a_batch() -> None:
     ids = [rng.integers(0, 1000, size=n).tolist() for n in rng.integers(0, 300, size=64)]
     batch = mean_pool(ids, table)
     assert np.array_equal(batch, np.concatenate([mean_pool([seq], table) for seq in ids]))
+    assert np.array_equal(batch, np.stack([mean_pool_one(seq, table) for seq in ids]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float16])
+@pytest.mark.parametrize("max_cells", [1, 64, 1 << 23])
+def test_one_text_pooled_alone_is_float32_and_bit_identical_to_a_batch_row(
+    dtype: type, max_cells: int
+) -> None:
+    compute = np.float64 if dtype is np.float64 else np.float32
+    table = DenseTable(_table(100, 8, dtype), compute_dtype=compute)
+    rng = np.random.default_rng(2)
+    for seq in [[], [7], rng.integers(0, 100, size=90).tolist()]:
+        one = mean_pool_one(seq, table, max_cells=max_cells)
+        assert one.dtype == np.float32 and one.shape == (8,)
+        assert np.array_equal(one, mean_pool([seq], table, max_cells=max_cells)[0])
+        assert np.array_equal(one, mean_pool_reference([seq], table)[0])
 
 
 def test_texts_without_tokens_give_zero_vectors_never_nan() -> None:
