@@ -160,7 +160,7 @@ FAST_PATH_TEXTS = [
 
 
 @pytest.mark.parametrize(
-    ("clean", "chinese", "strip", "lower"), itertools.product((True, False), repeat=4)
+    ("clean", "chinese", "strip", "lower"), list(itertools.product((True, False), repeat=4))
 )
 def test_bert_normalizer_fast_path_reference_and_tokenizers_agree_on_targeted_texts(
     clean: bool, chinese: bool, strip: bool, lower: bool
