@@ -123,9 +123,6 @@ def _literal(cp: int) -> str:
     return "\\" + char if cp < 0x80 and not char.isalnum() else char
 
 
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
 class _CharClass:
     """A character class applied to whole strings: ``found_in(text)``, ``removed_from(text)``.
 
@@ -187,7 +184,7 @@ class _CharClass:
     def removed_from(self, text: str) -> str:
         if self._regex_pays(text):
             text = self.bmp_regex.sub("", text)
-            if _ASTRAL.search(text) is None:
+            if uc.ASTRAL.search(text) is None:
                 return text
         chars = self.chars
         if chars.isdisjoint(text):
@@ -252,23 +249,15 @@ _CHINESE_RANGES: uc.Ranges = (
 _is_chinese = _member(_CHINESE_RANGES)
 
 
-class _ChinesePadding(dict):
-    """``str.translate`` table putting a space on each side of every CJK ideograph.
-
-    The ideograph blocks are too large for a regex that compiles quickly, so the table learns
-    each character on first sight (about 0.2 us) and is shared by every BertNormalizer.
-    """
-
-    def __missing__(self, cp: int) -> str:
-        char = chr(cp)
-        chinese = 0x4E00 <= cp <= 0x9FFF or (cp >= 0x3400 and _is_chinese(cp))
-        value = f" {char} " if chinese else char
-        if len(self) < _MEMO_LIMIT:
-            self[cp] = value
-        return value
+def _pad_chinese(char: str) -> str:
+    """A CJK ideograph with a space on each side; any other character as it is."""
+    cp = ord(char)
+    return f" {char} " if 0x4E00 <= cp <= 0x9FFF or (cp >= 0x3400 and _is_chinese(cp)) else char
 
 
-_PAD_CHINESE = _ChinesePadding({cp: chr(cp) for cp in range(0x80)})
+# The ideograph blocks are too large for a regex that compiles quickly, so this shared table learns
+# each character on first sight (about 0.2 us).
+_PAD_CHINESE = _CharTable(_pad_chinese)
 # clean_text on ASCII: controls go, except tab, LF and CR, which become spaces like all White_Space.
 _ASCII_CLEAN: dict[int, str | None] = {
     **dict.fromkeys([*range(0x20), 0x7F]), 0x09: " ", 0x0A: " ", 0x0D: " "

@@ -138,9 +138,6 @@ class _Base:
         raise NotImplementedError
 
 
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
 class BertPreTokenizer(_Base):
     """Split on White_Space (removed), then isolate each punctuation character."""
 
@@ -161,7 +158,7 @@ class BertPreTokenizer(_Base):
         if text.isascii():
             rx = self._ascii_rx
         else:
-            rx = self._rx if _ASTRAL.search(text) else self._bmp_rx
+            rx = self._rx if uc.ASTRAL.search(text) else self._bmp_rx
         return rx.findall(text)  # same pieces as split(); no match is empty
 
     def split(self, pieces: list[Piece]) -> list[Piece]:

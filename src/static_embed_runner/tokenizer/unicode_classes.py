@@ -14,6 +14,7 @@ Classes are returned as ranges and as the body of a Python ``re`` character clas
 
 from __future__ import annotations
 
+import re
 import string
 import sys
 import unicodedata
@@ -23,6 +24,9 @@ from functools import cache, lru_cache
 Ranges = tuple[tuple[int, int], ...]
 
 MAX_CODE_POINT = sys.maxunicode
+# Any code point beyond the BMP: texts without one can use BMP-only classes, which ``re`` scans
+# faster (it tries a class's astral ranges one after another for every character).
+ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 # fmt: off
 # Code points whose general category in Unicode 16.0 (Oniguruma) differs from ``unicodedata``.
