@@ -48,7 +48,6 @@ class BoundedCache(Generic[K, V]):
         if self.capacity == 0:
             return
         with self._lock:
-            data = self._data
             if len(data) >= self.capacity:
                 drop = max(1, self.capacity // 4)
                 for old in list(islice(data, drop)):
