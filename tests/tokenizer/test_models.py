@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tokenizer.reference_tokenizers import TRAINED_NAMES, reference_ids, reference_tokenizer
+from tokenizer.text_cases import tokenizer_json
 
 from static_embed_runner.errors import (
     TokenizerFormatError,
@@ -27,22 +28,6 @@ from static_embed_runner.tokenizer.json_numbers import serde_json_float
 from static_embed_runner.tokenizer.models.bpe import merge_by_queue, merge_by_scan
 from static_embed_runner.tokenizer.models.loader import build_model, infer_model_type
 from static_embed_runner.tokenizer.pipeline import Tokenizer
-
-
-def model_only(model: dict[str, Any], **extra: Any) -> str:
-    config = {
-        "version": "1.0",
-        "truncation": None,
-        "padding": None,
-        "added_tokens": [],
-        "normalizer": None,
-        "pre_tokenizer": None,
-        "post_processor": None,
-        "decoder": None,
-        "model": model,
-    }
-    config.update(extra)
-    return json.dumps(config)
 
 
 def assert_same_ids(json_text: str, words: list[str]) -> None:
@@ -75,7 +60,7 @@ WORDPIECE_VOCAB = {
 
 
 def wordpiece(max_chars: int = 100, unk: str = "[UNK]") -> str:
-    return model_only(
+    return tokenizer_json(
         {
             "type": "WordPiece",
             "unk_token": unk,
@@ -133,7 +118,7 @@ def unigram(byte_fallback: bool = False, unk_id: int | None = 0, seed: int = 0) 
     vocab += [["aa", -6.0], ["bb", -6.0], ["a" * 4, -12.0]]  # exact ties
     if byte_fallback:
         vocab += [[f"<0x{b:02X}>", -20.0] for b in range(256) if b % 7]
-    return model_only(
+    return tokenizer_json(
         {"type": "Unigram", "unk_id": unk_id, "vocab": vocab, "byte_fallback": byte_fallback}
     )
 
@@ -175,7 +160,7 @@ def test_serde_json_float_matches_the_scores_tokenizers_reads() -> None:
             literal += f"e{rng.randint(-30, 30)}"
         literals.append(literal)
     vocab = ",".join(f'["p{i}", {lit}]' for i, lit in enumerate(literals))
-    json_text = model_only({"type": "Unigram", "unk_id": 0, "vocab": []}).replace(
+    json_text = tokenizer_json({"type": "Unigram", "unk_id": 0, "vocab": []}).replace(
         '"vocab": []', f'"vocab": [{vocab}]'
     )
     read_back = json.loads(reference_tokenizer(json_text).to_str())["model"]["vocab"]
@@ -206,7 +191,8 @@ def bpe(**flags: Any) -> str:
     for b in range(256):
         if b % 5:
             vocab[f"<0x{b:02X}>"] = len(vocab)
-    return model_only({"type": "BPE", "dropout": None, "vocab": vocab, "merges": merges, **flags})
+    model = {"type": "BPE", "dropout": None, "vocab": vocab, "merges": merges, **flags}
+    return tokenizer_json(model)
 
 
 BPE_FLAGS = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +17,7 @@ from tokenizer.text_cases import (
     code_point_chunks,
     fixture_config,
     reference_normalizer,
+    tokenizer_json,
     unicode_text,
 )
 
@@ -255,27 +255,19 @@ def _first_scheme_prepends(normalizer_config: dict[str, Any] | None, text: str) 
     """Whether tokenizers' Metaspace(prepend_scheme="first") prepends after this normalizer."""
     normalized = reference_normalizer(normalizer_config).normalize_str(text)
     piece = normalized.replace(" ", "\u2582")
-    config = {
-        "version": "1.0",
-        "truncation": None,
-        "padding": None,
-        "added_tokens": [],
-        "normalizer": normalizer_config,
-        "pre_tokenizer": {
-            "type": "Metaspace",
-            "replacement": "\u2582",
-            "prepend_scheme": "first",
-            "split": False,
-        },
-        "post_processor": None,
-        "decoder": None,
-        "model": {
-            "type": "WordLevel",
-            "vocab": {"[UNK]": 0, piece: 1, "\u2582" + piece: 2},
-            "unk_token": "[UNK]",
-        },
+    metaspace = {
+        "type": "Metaspace",
+        "replacement": "\u2582",
+        "prepend_scheme": "first",
+        "split": False,
     }
-    ids = tokenizers.Tokenizer.from_str(json.dumps(config)).encode(text).ids
+    model = {
+        "type": "WordLevel",
+        "vocab": {"[UNK]": 0, piece: 1, "\u2582" + piece: 2},
+        "unk_token": "[UNK]",
+    }
+    json_text = tokenizer_json(model, normalizer=normalizer_config, pre_tokenizer=metaspace)
+    ids = tokenizers.Tokenizer.from_str(json_text).encode(text).ids
     assert ids in ([1], [2])
     return ids == [2]
 

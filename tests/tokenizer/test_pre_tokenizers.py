@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from tokenizer.text_cases import (
     fixture_config,
     reference_pieces,
     reference_pre_tokenizer,
+    tokenizer_json,
     unicode_text,
 )
 
@@ -191,22 +191,12 @@ def test_pre_tokenizer_matches_tokenizers_on_random_unicode(name: str, text: str
 
 def _first_scheme_tokens(pre_tokenizer: dict[str, Any], text: str, vocab: list[str]) -> list[str]:
     """tokenizers' tokens for ``text`` behind an added token ``<x>`` (WordLevel over ``vocab``)."""
-    config = {
-        "version": "1.0",
-        "truncation": None,
-        "padding": None,
-        "added_tokens": [],
-        "normalizer": None,
-        "pre_tokenizer": pre_tokenizer,
-        "post_processor": None,
-        "decoder": None,
-        "model": {
-            "type": "WordLevel",
-            "vocab": {"[UNK]": 0, **{w: i + 1 for i, w in enumerate(vocab)}},
-            "unk_token": "[UNK]",
-        },
+    model = {
+        "type": "WordLevel",
+        "vocab": {"[UNK]": 0, **{w: i + 1 for i, w in enumerate(vocab)}},
+        "unk_token": "[UNK]",
     }
-    reference = tokenizers.Tokenizer.from_str(json.dumps(config))
+    reference = tokenizers.Tokenizer.from_str(tokenizer_json(model, pre_tokenizer=pre_tokenizer))
     reference.add_tokens(["<x>"])
     return reference.encode(text, add_special_tokens=False).tokens
 

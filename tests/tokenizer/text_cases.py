@@ -64,19 +64,31 @@ def fixture_config(name: str) -> dict[str, Any]:
     return json.loads(FIXTURE_FILES[name].read_text(encoding="utf-8"))
 
 
-def _minimal_tokenizer(normalizer: Any = None, pre_tokenizer: Any = None) -> tokenizers.Tokenizer:
+UNK_ONLY_MODEL: dict[str, Any] = {"type": "WordLevel", "vocab": {"[UNK]": 0}, "unk_token": "[UNK]"}
+
+
+def tokenizer_json(model: dict[str, Any] | None = None, **parts: Any) -> str:
+    """A tokenizer.json text holding ``model`` (default: a WordLevel model that knows only
+    ``[UNK]``) and the given top-level ``parts``; every other part is empty."""
     config = {
         "version": "1.0",
         "truncation": None,
         "padding": None,
         "added_tokens": [],
-        "normalizer": normalizer,
-        "pre_tokenizer": pre_tokenizer,
+        "normalizer": None,
+        "pre_tokenizer": None,
         "post_processor": None,
         "decoder": None,
-        "model": {"type": "WordLevel", "vocab": {"[UNK]": 0}, "unk_token": "[UNK]"},
+        "model": UNK_ONLY_MODEL if model is None else model,
     }
-    return tokenizers.Tokenizer.from_str(json.dumps(config))
+    config.update(parts)
+    return json.dumps(config)
+
+
+def _minimal_tokenizer(normalizer: Any = None, pre_tokenizer: Any = None) -> tokenizers.Tokenizer:
+    return tokenizers.Tokenizer.from_str(
+        tokenizer_json(normalizer=normalizer, pre_tokenizer=pre_tokenizer)
+    )
 
 
 def reference_normalizer(config: dict[str, Any]) -> Any:
