@@ -8,18 +8,21 @@ equal-length texts (model2vec) both add in exactly this order, so following it g
 vectors, and a text gets the same bits alone or in any batch.
 
 Fast form: texts are processed in chunks of at most ``max_cells`` (tokens x dim) gathered values
-(a text longer than that alone, in slices).
-Per chunk, the distinct ids are decoded once (``table.gather``; this is where a 4-bit table pays
-its decoding), texts are grouped by token count, and each group is one gather into a
-``(texts, length, dim)`` block summed along the token axis. Work is linear in the number of tokens
-and memory is bounded by the chunk. (A bag-of-tokens count matrix x unique rows, one sgemm per
-chunk, measured no faster on 2 cores and changes the summation order, hence the last bits: up to
-3e-6 away from sentence-transformers on N(0, 1) tables; see ``bench/bench_pooling_scaling.py``.)
+(a text longer than that alone, in slices). Per chunk, the distinct ids are decoded once
+(``table.gather`` into a reused :class:`RowScratch` buffer; this is where a 4-bit table pays its
+decoding; a float32 table is indexed directly instead), texts are grouped by token count, and
+each group is one gather into a ``(texts, length, dim)`` block summed along the token axis. Work
+is linear in the number of tokens and memory is bounded by the chunk. (A bag-of-tokens count
+matrix x unique rows, one sgemm per chunk, measured no faster on 2 cores and changes the
+summation order, hence the last bits: up to 3e-6 away from sentence-transformers on N(0, 1)
+tables; see ``bench/bench_pooling_scaling.py``.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from itertools import chain
 
 import numpy as np
@@ -31,10 +34,62 @@ DEFAULT_MAX_CELLS = 1 << 23
 _PYTHON_MIN_MAX = 64
 
 
+class RowScratch:
+    """A reusable buffer for one chunk's decoded distinct rows (tables without direct rows).
+
+    Decoding into a new array of a few megabytes costs a page fault per 4 KiB page whenever the
+    allocator takes that memory fresh from the system, as it does for a process's first batches
+    (2-4 us per fault here: about a third of a first batch's pooling on a 4-bit table). This
+    buffer is allocated once, kept while it is at most ``keep_bytes``, and lent to one chunk at a
+    time; a chunk that finds it lent out (another thread) or needs more than ``keep_bytes``
+    decodes into a new array instead. :meth:`reserve` allocates and touches it ahead of time.
+    """
+
+    def __init__(self, keep_bytes: int = 1 << 24) -> None:
+        self.keep_bytes = keep_bytes
+        self._lock = threading.Lock()
+        self._buffer = np.empty(0, dtype=np.uint8)
+
+    @property
+    def nbytes(self) -> int:
+        return self._buffer.nbytes
+
+    def reserve(self, nbytes: int) -> None:
+        """Grow the buffer to ``min(nbytes, keep_bytes)`` and write every page of it once."""
+        nbytes = min(nbytes, self.keep_bytes)
+        with self._lock:
+            if self._buffer.nbytes < nbytes:
+                buffer = np.empty(nbytes, dtype=np.uint8)
+                buffer.fill(0)
+                self._buffer = buffer
+
+    @contextmanager
+    def lend(self, rows: int, dim: int, dtype: np.dtype) -> Iterator[np.ndarray | None]:
+        """A C-contiguous ``(rows, dim)`` ``dtype`` view of the buffer for the ``with`` block, or
+        None when a new array should be used instead."""
+        nbytes = rows * dim * dtype.itemsize
+        if nbytes > self.keep_bytes or not self._lock.acquire(blocking=False):
+            yield None
+            return
+        try:
+            if self._buffer.nbytes < nbytes:
+                self._buffer = np.empty(nbytes, dtype=np.uint8)
+            yield self._buffer[:nbytes].view(dtype).reshape(rows, dim)
+        finally:
+            self._lock.release()
+
+
 def mean_pool(
-    token_ids: Sequence[Sequence[int]], table: Table, *, max_cells: int = DEFAULT_MAX_CELLS
+    token_ids: Sequence[Sequence[int]],
+    table: Table,
+    *,
+    max_cells: int = DEFAULT_MAX_CELLS,
+    scratch: RowScratch | None = None,
 ) -> np.ndarray:
-    """Average the rows of each text's tokens: a float32 C-contiguous ``(len(token_ids), dim)``."""
+    """Average the rows of each text's tokens: a float32 C-contiguous ``(len(token_ids), dim)``.
+
+    ``scratch`` holds the decoded distinct rows of tables that decode them (see
+    :class:`RowScratch`); without it they go to a new array per chunk."""
     n = len(token_ids)
     out = np.zeros((n, table.dim), dtype=np.float32)
     max_tokens = _max_tokens(table, max_cells)
@@ -48,7 +103,8 @@ def mean_pool(
         if stop == start + 1:
             out[start] = _pool_one(token_ids[start], table, max_tokens)
         elif ends[stop] > ends[start]:
-            _pool_chunk(token_ids[start:stop], lengths[start:stop], table, out[start:stop])
+            chunk = token_ids[start:stop]
+            _pool_chunk(chunk, lengths[start:stop], table, out[start:stop], scratch)
         start = stop
     return out
 
@@ -86,19 +142,34 @@ def _pool_one(token_ids: Sequence[int], table: Table, max_tokens: int) -> np.nda
 
 
 def _pool_chunk(
-    token_ids: Sequence[Sequence[int]], lengths: np.ndarray, table: Table, out: np.ndarray
+    token_ids: Sequence[Sequence[int]],
+    lengths: np.ndarray,
+    table: Table,
+    out: np.ndarray,
+    scratch: RowScratch | None,
 ) -> None:
-    starts = np.zeros(len(lengths), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
     flat = np.array(list(chain.from_iterable(token_ids)), dtype=np.int64)
     rows = table.direct_rows()
     if rows is not None:  # index the stored table itself, no distinct-id pass
         _check_ids(int(flat.min()), int(flat.max()), table)
-        index = flat
-    else:
-        unique, index = np.unique(flat, return_inverse=True)
-        _check_ids(int(unique[0]), int(unique[-1]), table)
-        rows = table.gather(unique)
+        _sum_groups(rows, flat, lengths, out)
+        return
+    unique, index = np.unique(flat, return_inverse=True)
+    _check_ids(int(unique[0]), int(unique[-1]), table)
+    lent = (
+        nullcontext()
+        if scratch is None
+        else scratch.lend(len(unique), table.dim, table.compute_dtype)
+    )
+    with lent as buffer:
+        _sum_groups(table.gather(unique, buffer), index, lengths, out)
+
+
+def _sum_groups(rows: np.ndarray, index: np.ndarray, lengths: np.ndarray, out: np.ndarray) -> None:
+    """``out[i]`` = mean of ``rows[index[...]]`` over text ``i``'s span of ``index`` (the texts'
+    tokens back to back, ``lengths[i]`` each), one gather and sum per group of equal length."""
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
     # np.take is the faster gather, but copies a whole unaligned (memory-mapped) array first.
     take = np.take if rows.flags.aligned else _fancy_take
     order = np.argsort(lengths, kind="stable")

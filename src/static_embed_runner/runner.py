@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numbers
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from .head import Head, l2_normalize, truncate
 from .io.prefetch import prefetch as start_prefetch
 from .io.prefetch import usable_cpus
 from .io.table import Table
-from .pooling import mean_pool, mean_pool_one
+from .pooling import RowScratch, mean_pool, mean_pool_one
 from .tokenizer.backend import BACKENDS, Backend, TokenizerLike, load_tokenizer
 from .tokenizer.truncation import Truncation
 
@@ -34,13 +34,20 @@ TABLES = ("q4", "f32")
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "data" / "default_model"
 DEFAULT_BATCH_SIZE = 1024
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+# Decoded rows the background warm-up makes room for: a batch of a few hundred sentences has
+# about 1,200 distinct tokens (4 MiB at 512-d float32).
+_RESERVED_ROWS = 2048
 
 
 class StaticEmbedRunner:
-    """A loaded static-embedding model; safe to share between threads (no mutable state)."""
+    """A loaded static-embedding model; safe to share between threads (its only mutable state
+    is the tokenizer's bounded cache and a lock-guarded pooling buffer)."""
 
-    def __init__(self, parts: ModelParts, tokenizer: TokenizerLike) -> None:
+    def __init__(
+        self, parts: ModelParts, tokenizer: TokenizerLike, scratch: RowScratch | None = None
+    ) -> None:
         self._table: Table = parts.table
+        self._scratch = RowScratch() if scratch is None else scratch
         self._head: Head | None = parts.head
         self._semantics: EncodeSemantics = parts.semantics
         self.tokenizer = tokenizer
@@ -65,8 +72,10 @@ class StaticEmbedRunner:
         ``"lite"`` (pure Python) or ``"tokenizers"`` (the Rust package).
 
         ``prefetch``: map a memory-mapped table's pages in a background thread while the tokenizer
-        loads, so the first batch does not pay a page fault per row (see :mod:`.io.prefetch`).
-        The pages then count as resident memory (shared with the page cache, not copied). None
+        loads, so the first batch does not pay a page fault per row (see :mod:`.io.prefetch`);
+        for a table whose rows are decoded (4-bit, float16, mapped), that thread also allocates
+        the buffer they are decoded into. The pages then count as resident memory (the table's
+        shared with the page cache, not copied). None
         (default) prefetches when the process may use at least two CPUs; False never does, True
         always does.
         """
@@ -80,8 +89,9 @@ class StaticEmbedRunner:
             raise TypeError(f"prefetch must be True, False or None, got {prefetch!r}")
         directory = _resolve(path, revision)
         parts = detect_layout(directory).load(directory, table)
+        scratch = RowScratch()
         if prefetch or (prefetch is None and usable_cpus() >= 2):
-            start_prefetch(parts.table.stored_arrays())
+            start_prefetch(parts.table.stored_arrays(), then=_reserve_for(parts.table, scratch))
         tokenizer = load_tokenizer(parts.tokenizer_file, tokenizer_backend)
         parts = replace(parts, semantics=parts.semantics.for_vocab(tokenizer.get_vocab))
         tokenizer = _configure(tokenizer, parts)
@@ -92,7 +102,7 @@ class StaticEmbedRunner:
                 f"{parts.table.vocab_size} rows; ids {parts.table.vocab_size}..{vocab_size - 1} "
                 f"would have no vector"
             )
-        return cls(parts, tokenizer)
+        return cls(parts, tokenizer, scratch)
 
     def encode(
         self,
@@ -127,7 +137,7 @@ class StaticEmbedRunner:
     def _embed(self, texts: list[str], out_dim: int, normalize: bool) -> np.ndarray:
         """One chunk of texts -> ``(len(texts), out_dim)`` float32 vectors."""
         ids = self._token_ids(texts)
-        vectors = mean_pool(ids, self._table)
+        vectors = mean_pool(ids, self._table, scratch=self._scratch)
         if self._head is not None:
             vectors = self._head(vectors)
             empty = [i for i, seq in enumerate(ids) if not seq]
@@ -181,6 +191,14 @@ class StaticEmbedRunner:
             f"vocab={self._table.vocab_size}, table={self._table.storage!r}, "
             f"tokenizer={self.tokenizer.backend!r})"
         )
+
+
+def _reserve_for(table: Table, scratch: RowScratch) -> Callable[[], None] | None:
+    """The warm-up step that sizes ``scratch`` for ``table``'s decoded rows, if it has any."""
+    if table.direct_rows() is not None:
+        return None
+    nbytes = _RESERVED_ROWS * table.dim * table.compute_dtype.itemsize
+    return lambda: scratch.reserve(nbytes)
 
 
 def _configure(tokenizer: TokenizerLike, parts: ModelParts) -> TokenizerLike:

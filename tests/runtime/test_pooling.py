@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -9,8 +11,9 @@ from hypothesis import strategies as st
 
 from static_embed_runner.errors import ModelFormatError
 from static_embed_runner.head import SeparableDyT, l2_normalize, truncate
+from static_embed_runner.io.q4 import Q4Table, quantize
 from static_embed_runner.io.table import DenseTable, MappedTable
-from static_embed_runner.pooling import mean_pool, mean_pool_one, mean_pool_reference
+from static_embed_runner.pooling import RowScratch, mean_pool, mean_pool_one, mean_pool_reference
 
 
 def _table(vocab: int, dim: int, dtype=np.float32, seed: int = 0) -> np.ndarray:
@@ -83,6 +86,92 @@ def test_mapped_table_scales_mapped_rows_by_token_weights() -> None:
     rows = table.gather(np.arange(5))
     assert rows.dtype == np.float64
     assert np.array_equal(rows, base.gather(mapping).astype(np.float64) * weights[:, None])
+
+
+def _decoding_tables() -> dict[str, object]:
+    """One table of every kind whose rows pooling decodes through ``gather``."""
+    raw = _table(300, 12, seed=4)
+    weights = np.random.default_rng(5).uniform(-2, 2, 300)
+    mapping = np.random.default_rng(6).integers(0, 40, 300)
+    bf16 = (raw.view(np.uint32) >> 16).astype(np.uint16)
+    return {
+        "q4": Q4Table(*quantize(raw)),
+        "q4-odd-half": Q4Table(*quantize(raw[:, :10])),
+        "float16": DenseTable(raw.astype(np.float16)),
+        "bfloat16": DenseTable(bf16, bf16=True),
+        "int8-in-float64": DenseTable((raw * 30).astype(np.int8), compute_dtype=np.float64),
+        "mapped": MappedTable(DenseTable(raw[:40].astype(np.float16)), mapping, None),
+        "weighted": MappedTable(DenseTable(raw), None, weights, compute_dtype=np.float64),
+    }
+
+
+@pytest.mark.parametrize("kind", list(_decoding_tables()))
+def test_every_table_gathers_into_a_given_buffer_exactly_as_into_a_new_one(kind: str) -> None:
+    table = _decoding_tables()[kind]
+    assert table.direct_rows() is None
+    ids = np.array([0, 299, 5, 5, 17, 123])
+    buffer = np.full((len(ids), table.dim), np.nan, dtype=table.compute_dtype)
+    filled = table.gather(ids, buffer)
+    assert filled is buffer
+    assert np.array_equal(buffer, table.gather(ids))
+
+
+@pytest.mark.parametrize("kind", list(_decoding_tables()))
+@pytest.mark.parametrize("keep_bytes", [0, 1 << 24])
+def test_pooling_through_the_scratch_buffer_is_bit_identical(kind: str, keep_bytes: int) -> None:
+    table = _decoding_tables()[kind]
+    rng = np.random.default_rng(7)
+    ids = [rng.integers(0, 300, size=n).tolist() for n in rng.integers(0, 60, size=80)]
+    scratch = RowScratch(keep_bytes=keep_bytes)
+    first = mean_pool(ids, table, scratch=scratch)
+    assert np.array_equal(first, mean_pool_reference(ids, table))
+    assert np.array_equal(first, mean_pool(ids, table))
+    assert scratch.nbytes == (
+        0
+        if keep_bytes == 0
+        else len({i for seq in ids for i in seq}) * table.dim * table.compute_dtype.itemsize
+    )
+    assert np.array_equal(mean_pool(ids[::-1], table, scratch=scratch), first[::-1])
+
+
+def test_the_scratch_buffer_is_lent_to_one_chunk_at_a_time_and_reused() -> None:
+    scratch = RowScratch(keep_bytes=4096)
+    with scratch.lend(8, 16, np.dtype(np.float32)) as first:
+        assert first.shape == (8, 16) and first.dtype == np.float32 and first.flags.c_contiguous
+        with scratch.lend(2, 2, np.dtype(np.float32)) as busy:
+            assert busy is None
+    with scratch.lend(4, 16, np.dtype(np.float64)) as again:
+        assert again is not None and np.shares_memory(first, again)
+    with scratch.lend(33, 16, np.dtype(np.float64)) as too_big:
+        assert too_big is None
+    assert scratch.nbytes == 512
+
+
+def test_reserving_grows_the_scratch_buffer_up_to_its_limit_and_never_shrinks_it() -> None:
+    scratch = RowScratch(keep_bytes=1 << 16)
+    scratch.reserve(1000)
+    assert scratch.nbytes == 1000
+    scratch.reserve(10)
+    assert scratch.nbytes == 1000
+    scratch.reserve(1 << 20)
+    assert scratch.nbytes == 1 << 16
+    with scratch.lend(4, 4, np.dtype(np.float32)) as lent:
+        assert lent is not None and not lent.flags.owndata
+
+
+def test_threads_sharing_one_scratch_buffer_get_their_own_exact_vectors() -> None:
+    table = _decoding_tables()["q4"]
+    rng = np.random.default_rng(8)
+    batches = [
+        [rng.integers(0, 300, size=n).tolist() for n in rng.integers(1, 40, size=50)]
+        for _ in range(24)
+    ]
+    expected = [mean_pool(batch, table) for batch in batches]
+    scratch = RowScratch()
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda b: mean_pool(b, table, scratch=scratch), batches * 4))
+    for got, want in zip(results, expected * 4, strict=True):
+        assert np.array_equal(got, want)
 
 
 def test_ids_outside_the_table_raise_model_format_error() -> None:

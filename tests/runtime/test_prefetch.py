@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mmap
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -77,15 +78,36 @@ def test_memory_maps_are_recognised_through_views(tmp_path: Path) -> None:
     assert not is_memory_mapped(np.array(table))
 
 
+@linux_only
+def test_the_prefetch_thread_runs_the_follow_up_step_once_the_pages_are_mapped(
+    tmp_path: Path,
+) -> None:
+    table = _mapped_file(tmp_path, mib=1)
+    seen: list[int] = []
+    thread = prefetch([table], then=lambda: seen.append(_resident_bytes(table)))
+    assert thread is not None
+    thread.join()
+    assert seen == [table.nbytes]
+
+
+def test_a_follow_up_step_runs_in_the_background_even_with_nothing_to_map() -> None:
+    seen: list[str] = []
+    thread = prefetch([np.ones(3)], then=lambda: seen.append(threading.current_thread().name))
+    assert thread is not None
+    thread.join()
+    assert seen == ["static-embed-runner-prefetch"]
+
+
 @pytest.fixture
 def started(monkeypatch: pytest.MonkeyPatch) -> list[tuple[np.ndarray, ...]]:
-    """Records the arrays each load hands to prefetch (and still prefetches them)."""
+    """Records the arrays each load hands to prefetch (and still prefetches them, and runs the
+    follow-up step, before load goes on)."""
     calls: list[tuple[np.ndarray, ...]] = []
 
-    def spy(arrays):
+    def spy(arrays, *, then=None):
         arrays = tuple(arrays)
         calls.append(arrays)
-        thread = prefetch(arrays)
+        thread = prefetch(arrays, then=then)
         if thread is not None:
             thread.join()
         return thread
@@ -118,6 +140,18 @@ def test_a_prefetched_q4_table_hands_over_its_packed_codes_and_scales(
     (packed, scales) = started[0]
     assert packed.dtype == np.uint8 and packed.shape == (runner._table.vocab_size, runner.dim // 2)
     assert scales.shape == (runner._table.vocab_size,)
+
+
+def test_prefetch_reserves_the_decoding_buffer_only_for_tables_that_decode_rows(
+    sse_models: dict[str, SseModel],
+    st_references: dict[str, Reference],
+    started: list[tuple[np.ndarray, ...]],
+) -> None:
+    packed = StaticEmbedRunner.load(sse_models["head"].path, prefetch=True)
+    assert packed._scratch.nbytes == 2048 * packed.dim * 4
+    assert StaticEmbedRunner.load(sse_models["head"].path, prefetch=False)._scratch.nbytes == 0
+    direct = StaticEmbedRunner.load(st_references["bert"].path, prefetch=True)
+    assert direct._table.direct_rows() is not None and direct._scratch.nbytes == 0
 
 
 def test_prefetch_does_not_change_a_single_bit(

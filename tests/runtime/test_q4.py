@@ -42,6 +42,9 @@ def test_decoded_levels_are_the_lookup_table_rows_for_every_byte_pair(half: int)
     codes = np.resize(every_pair.astype(np.uint8), (65536 * 2 // half, half))
     expected = LUT[codes].reshape(len(codes), 2 * half)
     assert np.array_equal(decode_levels(codes).view(np.uint32), expected.view(np.uint32))
+    out = np.full(expected.shape, np.nan, dtype=np.float32)
+    assert decode_levels(codes, out) is out  # in several np.take steps: 65,536+ keys
+    assert np.array_equal(out.view(np.uint32), expected.view(np.uint32))
 
 
 @pytest.mark.parametrize("dim", [10, 12])

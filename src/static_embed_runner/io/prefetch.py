@@ -47,26 +47,31 @@ def is_memory_mapped(array: np.ndarray) -> bool:
     return False
 
 
-def prefetch(arrays: Iterable[np.ndarray]) -> threading.Thread | None:
-    """Start mapping the pages of the memory-mapped ``arrays`` in a daemon thread.
+def prefetch(
+    arrays: Iterable[np.ndarray], *, then: Callable[[], object] | None = None
+) -> threading.Thread | None:
+    """Start mapping the pages of the memory-mapped ``arrays`` in a daemon thread, then run
+    ``then()`` there (more first-batch work done ahead of time, such as reserving buffers).
 
     Arrays in ordinary memory are skipped. Returns the started thread, or None when there was
-    nothing to map.
+    nothing to do.
     """
     mapped = [a for a in arrays if a.nbytes and a.flags.c_contiguous and is_memory_mapped(a)]
-    if not mapped:
+    if not mapped and then is None:
         return None
     thread = threading.Thread(
-        target=_map_pages, args=(mapped,), name="static-embed-runner-prefetch", daemon=True
+        target=_warm_up, args=(mapped, then), name="static-embed-runner-prefetch", daemon=True
     )
     thread.start()
     return thread
 
 
-def _map_pages(arrays: list[np.ndarray]) -> None:
+def _warm_up(arrays: list[np.ndarray], then: Callable[[], object] | None) -> None:
     for array in arrays:
         if not _populate(array):
             _touch_pages(array)
+    if then is not None:
+        then()
 
 
 def _touch_pages(array: np.ndarray) -> None:

@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import ModelFormatError
 
 _SCALE_BYTES = 4
+_TAKE_KEYS = 1 << 13  # keys per np.take call when decoding into a given buffer
 _EPSILON = 1e-8  # added to every row's max |x| by the reference quantiser, so zero rows stay finite
 
 
@@ -49,12 +50,25 @@ def _lut_quads() -> np.ndarray:
     return _LUT_PAIRS[byte_pairs].view(np.complex128).reshape(-1)
 
 
-def decode_levels(codes: np.ndarray) -> np.ndarray:
+def decode_levels(codes: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Packed codes ``(rows, dim/2)`` (C-contiguous uint8) -> the unscaled float32 levels
-    ``(rows, dim)``, exactly ``LUT[codes].reshape(rows, dim)``."""
+    ``(rows, dim)``, exactly ``LUT[codes].reshape(rows, dim)``; written into ``out`` (a
+    C-contiguous float32 ``(rows, dim)`` array) when given."""
     rows, half = codes.shape
-    levels = _lut_quads()[codes.view(np.uint16)] if half % 2 == 0 else _LUT_PAIRS[codes]
-    return levels.view(np.float32).reshape(rows, 2 * half)
+    if half % 2 == 0:
+        lut, keys = _lut_quads(), codes.view(np.uint16)
+    else:
+        lut, keys = _LUT_PAIRS, codes
+    if out is None:
+        return lut[keys].view(np.float32).reshape(rows, 2 * half)
+    levels = out.view(lut.dtype).reshape(keys.shape)
+    # np.take copies its keys to intp first: in steps, that copy stays small enough for the
+    # allocator to reuse (one block of the whole would be fresh memory, a fault per page).
+    # Every key is in range; "wrap" only spares np.take the temporary it makes for "raise".
+    step = max(1, _TAKE_KEYS // keys.shape[1])
+    for start in range(0, rows, step):
+        np.take(lut, keys[start : start + step], out=levels[start : start + step], mode="wrap")
+    return out
 
 
 class Q4Table:
@@ -93,10 +107,11 @@ class Q4Table:
         scales = raw[packed_bytes:].view("<f4")
         return cls(packed, scales, str(path))
 
-    def gather(self, ids: np.ndarray) -> np.ndarray:
-        """Decode rows ``ids`` (1-D integer array) into a new float32 ``(len(ids), dim)`` array."""
+    def gather(self, ids: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Decode rows ``ids`` (1-D integer array) into a float32 ``(len(ids), dim)`` array:
+        ``out`` when given, else a new one."""
         # fancy indexing: np.take would copy a whole unaligned memmap
-        rows = decode_levels(self._packed[ids])
+        rows = decode_levels(self._packed[ids], out)
         rows *= self._scales[ids][:, None]  # fancy indexing reads only these rows, aligned or not
         return rows
 

@@ -28,8 +28,9 @@ class Table(Protocol):
     storage: str
     compute_dtype: np.dtype
 
-    def gather(self, ids: np.ndarray) -> np.ndarray:
-        """Rows ``ids`` (1-D ints < vocab_size) as a new ``(len, dim)`` compute_dtype array."""
+    def gather(self, ids: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Rows ``ids`` (1-D ints < vocab_size) as a ``(len, dim)`` compute_dtype array: ``out``
+        (C-contiguous, of that shape and dtype) filled and returned when given, else a new one."""
         ...
 
     def direct_rows(self) -> np.ndarray | None:
@@ -80,11 +81,11 @@ class DenseTable:
     def stored_arrays(self) -> tuple[np.ndarray, ...]:
         return (self._array,)
 
-    def gather(self, ids: np.ndarray) -> np.ndarray:
+    def gather(self, ids: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         rows = self._array[ids]  # fancy indexing: np.take would copy a whole unaligned table
         if self._bf16:
             rows = bf16_to_float32(rows)
-        return rows.astype(self.compute_dtype, copy=False)
+        return _deliver(rows, self.compute_dtype, out)
 
 
 class MappedTable:
@@ -126,12 +127,15 @@ class MappedTable:
         self.storage = base.storage
         self.compute_dtype = np.dtype(compute_dtype)
 
-    def gather(self, ids: np.ndarray) -> np.ndarray:
-        rows = self._base.gather(ids if self._mapping is None else self._mapping[ids])
+    def gather(self, ids: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        base_ids = ids if self._mapping is None else self._mapping[ids]
+        if self._weights is None and self._base.compute_dtype == self.compute_dtype:
+            return self._base.gather(base_ids, out)
+        rows = self._base.gather(base_ids)
         if self._weights is not None:
             # Scaled in float64 (as both references do), then rounded once to compute_dtype.
             rows = rows.astype(np.float64) * self._weights[ids][:, None]
-        return rows.astype(self.compute_dtype, copy=False)
+        return _deliver(rows, self.compute_dtype, out)
 
     def direct_rows(self) -> None:
         """Rows are mapped and scaled, so they always go through :meth:`gather`."""
@@ -139,3 +143,11 @@ class MappedTable:
 
     def stored_arrays(self) -> tuple[np.ndarray, ...]:
         return self._base.stored_arrays()
+
+
+def _deliver(rows: np.ndarray, dtype: np.dtype, out: np.ndarray | None) -> np.ndarray:
+    """``rows`` in ``dtype``: written into ``out`` when given, else converted (or kept) as is."""
+    if out is None:
+        return rows.astype(dtype, copy=False)
+    np.copyto(out, rows, casting="same_kind")
+    return out
