@@ -50,6 +50,9 @@ def truncate(vectors: np.ndarray, dim: int | None) -> np.ndarray:
 def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     """Rows divided by their L2 norm, as a new float32 array; zero rows stay zero (never NaN)."""
     vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:  # one text: the same reduction, without the per-row bookkeeping
+        norm = np.sqrt(np.einsum("...i,...i->...", vectors, vectors))
+        return vectors / norm if norm else vectors.copy()
     norms = np.sqrt(np.einsum("...i,...i->...", vectors, vectors))[..., None]
     if not norms.all():
         norms[norms == 0] = 1.0  # a zero row divided by 1 stays zero

@@ -194,6 +194,21 @@ def test_l2_normalize_keeps_zero_rows_zero() -> None:
     assert l2_normalize(vectors).tolist() == [[0.6000000238418579, 0.800000011920929], [0.0, 0.0]]
 
 
+@pytest.mark.parametrize("dim", [1, 3, 7, 64, 256, 384, 1024])
+def test_one_vector_is_normalised_to_the_same_bits_as_its_row_in_a_batch(dim: int) -> None:
+    rng = np.random.default_rng(dim)
+    scale = rng.uniform(1e-3, 1e3, (200, 1)).astype(np.float32)
+    vectors = rng.standard_normal((200, dim)).astype(np.float32) * scale
+    vectors[7] = 0.0
+    batch = l2_normalize(vectors)
+    for vector, row in zip(vectors, batch, strict=True):
+        one = l2_normalize(vector)
+        assert one.dtype == np.float32 and one.shape == (dim,)
+        assert np.array_equal(one.view(np.uint32), row.view(np.uint32))
+    zero = np.zeros(dim, dtype=np.float32)
+    assert not np.shares_memory(l2_normalize(zero), zero)
+
+
 def test_truncate_keeps_leading_dimensions_contiguous() -> None:
     vectors = np.arange(12, dtype=np.float32).reshape(3, 4)
     short = truncate(vectors, 2)

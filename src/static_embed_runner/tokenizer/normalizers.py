@@ -4,9 +4,9 @@
 ``normalize(text) -> str``. Character-wise steps (BertNormalizer, Lowercase, StripAccents) work
 on whole strings with C-level operations (``str.isprintable``/``lower``/``replace``, regex and
 frozenset scans, a regex split for CJK spacing), so a character seen for the first time costs
-about as much as a familiar one; BertNormalizer keeps the plain per-character algorithm as ``normalize_reference``, which the tests compare with the fast path.
-Unicode data comes from :mod:`.unicode_classes`, corrected to the Unicode versions the Rust
-crates use.
+about as much as a familiar one; BertNormalizer keeps the plain per-character algorithm as
+``normalize_reference``, which the tests compare with the fast path. Unicode data comes from
+:mod:`.unicode_classes`, corrected to the Unicode versions the Rust crates use.
 
 :func:`check_text` is the pipeline's entry check: ``tokenizers`` cannot take a lone surrogate, so
 neither does this engine.
