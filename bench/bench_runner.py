@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import ROOT, Contender, contender_main
+from models import MODELS
 
 SOURCE_PACKAGE = ROOT / "src" / "static_embed_runner"
 SNAPSHOT_ENV = "SER_BENCH_SRC"
@@ -49,11 +50,16 @@ class Runner(Contender):
     def forwarded_args(self) -> list[str]:
         return ["--table", self.args.table, "--backend", self.args.backend]
 
+    def storage(self) -> str:
+        """How the loaded table is held: ``table="f32"`` decodes or widens it to float32 at load,
+        ``table="q4"`` keeps what the files store (4-bit, float16, ...)."""
+        return "f32" if self.args.table == "f32" else MODELS[self.args.model].stored
+
     def label(self) -> str:
-        return f"static-embed-runner ({self.args.table}, {self.args.backend})"
+        return f"static-embed-runner ({self.storage()}, {self.args.backend})"
 
     def artifact_name(self, model_format: str) -> str:
-        return f"runner_{model_format}_{self.args.table}_{self.args.backend}"
+        return f"runner_{model_format}_{self.storage()}_{self.args.backend}"
 
     def import_library(self) -> None:
         global StaticEmbedRunner

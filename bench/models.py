@@ -38,7 +38,8 @@ class BenchModel:
     model_format: str  # sentence-transformers | model2vec | sse
     vocab_size: int
     dim: int
-    tables: tuple[str, ...]  # table storages the runtime offers for this format
+    tables: tuple[str, ...]  # ``table=`` values the runner contender loads this model with
+    stored: str = "f32"  # the table as the files hold it, which ``table="q4"`` keeps
     has_model2vec: bool = False
 
     def path(self, cache_dir: Path) -> Path:
@@ -82,6 +83,7 @@ MODELS: dict[str, BenchModel] = {
             30522,
             512,
             ("q4", "f32"),
+            stored="q4",
         ),
         BenchModel(
             "m2v-minilm-l6",
@@ -90,7 +92,8 @@ MODELS: dict[str, BenchModel] = {
             "model2vec",
             30522,
             256,
-            ("f32",),
+            ("q4", "f32"),
+            stored="f16",
             has_model2vec=True,
         ),
         BenchModel(

@@ -79,13 +79,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _run(
-    cls: type[Contender], python: str, kind: str, model: BenchModel, **opts: Any
+    cls: type[Contender], python: str, kind: str, bench_model: BenchModel, **opts: Any
 ) -> ContenderRun:
-    contender = cls(argparse.Namespace(**opts))
+    contender = cls(argparse.Namespace(model=bench_model.key, **opts))
     script = BENCH_DIR / f"{cls.__module__}.py"
     return ContenderRun(
         contender.label(),
-        contender.artifact_name(model.model_format),
+        contender.artifact_name(bench_model.model_format),
         script,
         python,
         contender.forwarded_args(),

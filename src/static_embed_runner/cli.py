@@ -150,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--table",
         choices=("q4", "f32"),
         default="q4",
-        help="4-bit models: keep the table packed (q4, default) or decode it at load (f32)",
+        help="4-bit, float16 and bfloat16 tables: keep them as stored (q4, default) or convert "
+        "them to float32 at load (f32); same vectors",
     )
     parser.add_argument(
         "--tokenizer",

@@ -67,8 +67,10 @@ class StaticEmbedRunner:
     ) -> StaticEmbedRunner:
         """Load a model folder, a Hub repository ("org/name") or, with no path, the default model.
 
-        ``table="q4"`` keeps a packed 4-bit table packed; ``"f32"`` decodes it once at load. Other
-        tables are memory-mapped as stored either way. ``tokenizer_backend``: ``"auto"``,
+        ``table="q4"`` keeps a packed 4-bit table packed and a float16/bfloat16 table memory-mapped
+        as stored (a batch decodes only its rows); ``"f32"`` converts either to an in-memory
+        float32 table once at load. float32, float64 and int8 tables are memory-mapped as stored
+        either way. Vectors are identical. ``tokenizer_backend``: ``"auto"``,
         ``"lite"`` (pure Python) or ``"tokenizers"`` (the Rust package).
 
         ``prefetch``: map a memory-mapped table's pages in a background thread while the tokenizer

@@ -116,6 +116,18 @@ def test_every_table_gathers_into_a_given_buffer_exactly_as_into_a_new_one(kind:
     assert np.array_equal(buffer, table.gather(ids))
 
 
+@pytest.mark.parametrize("kind", ["float16", "bfloat16", "int8-in-float64"])
+def test_a_dense_table_converted_to_its_compute_dtype_holds_the_rows_gather_gives(
+    kind: str,
+) -> None:
+    table = _decoding_tables()[kind]
+    converted = table.in_compute_dtype()
+    rows = converted.direct_rows()
+    assert rows is not None and rows.dtype == table.compute_dtype
+    assert np.array_equal(rows, table.gather(np.arange(table.vocab_size)))
+    assert converted.in_compute_dtype() is converted
+
+
 @pytest.mark.parametrize("kind", list(_decoding_tables()))
 @pytest.mark.parametrize("keep_bytes", [0, 1 << 24])
 def test_pooling_through_the_scratch_buffer_is_bit_identical(kind: str, keep_bytes: int) -> None:

@@ -41,6 +41,18 @@ def test_embeddings_match_model2vec_encode(
     assert diff <= allowed
 
 
+@pytest.mark.parametrize("case", sorted(FLOAT16_CASES))
+def test_float16_tables_widened_at_load_give_the_same_bits_as_mapped_ones(
+    case: str, m2v_references: dict[str, Reference]
+) -> None:
+    reference = m2v_references[case]
+    stored = StaticEmbedRunner.load(reference.path, table="q4", tokenizer_backend="lite")
+    widened = StaticEmbedRunner.load(reference.path, table="f32", tokenizer_backend="lite")
+    assert "table='float16'" in repr(stored) and "table='float32'" in repr(widened)
+    assert np.array_equal(widened.encode(CORPUS), stored.encode(CORPUS))
+    assert np.array_equal(widened.encode(CORPUS[3]), stored.encode(CORPUS[3]))
+
+
 def test_float32_model_is_bit_identical_to_model2vec(m2v_references: dict[str, Reference]) -> None:
     reference = m2v_references["maxlen-16-unnormalized"]
     runner = StaticEmbedRunner.load(reference.path, tokenizer_backend="tokenizers")

@@ -36,6 +36,17 @@ def test_embeddings_match_sentence_transformers_encode(
     assert diff <= allowed
 
 
+def test_a_float16_table_widened_at_load_gives_the_same_bits_and_is_indexed_directly(
+    st_references: dict[str, Reference],
+) -> None:
+    path = st_references["from-model2vec-float16"].path
+    stored = StaticEmbedRunner.load(path, table="q4")
+    widened = StaticEmbedRunner.load(path, table="f32")
+    assert stored._table.direct_rows() is None
+    assert widened._table.direct_rows() is not None
+    assert np.array_equal(widened.encode(CORPUS), stored.encode(CORPUS))
+
+
 def test_unnormalized_model_is_bit_identical_to_embedding_bag(
     st_references: dict[str, Reference],
 ) -> None:

@@ -23,6 +23,7 @@ from ..io.safetensors import SafetensorsFile
 from ..io.table import DenseTable, Table
 
 _TABLE_DTYPES = frozenset({"F64", "F32", "F16", "BF16", "I8"})
+_HALF_DTYPES = frozenset({"F16", "BF16"})  # widened by table="f32"
 
 
 @dataclass(frozen=True)
@@ -129,11 +130,16 @@ def present(files: Iterable[str], *candidates: str) -> list[str]:
 
 
 def dense_table(
-    tensors: SafetensorsFile, name: str, *, float64_dtypes: frozenset[str] = frozenset({"F64"})
+    tensors: SafetensorsFile,
+    name: str,
+    table: str,
+    *,
+    float64_dtypes: frozenset[str] = frozenset({"F64"}),
 ) -> DenseTable:
     """The 2-D tensor ``name`` of ``tensors`` as a memory-mapped :class:`DenseTable`.
 
     Pooling sums in float64 for the stored dtypes in ``float64_dtypes``, in float32 otherwise.
+    ``table="f32"`` widens a float16 or bfloat16 table to an in-memory float32 copy at load.
     """
     info = tensors.tensors[name]
     if info.dtype not in _TABLE_DTYPES:
@@ -141,12 +147,13 @@ def dense_table(
             f"{tensors.path}: tensor {name!r} has dtype {info.dtype}; a token table must be one "
             f"of {sorted(_TABLE_DTYPES)}"
         )
-    return DenseTable(
+    stored = DenseTable(
         tensors.tensor(name),
         bf16=info.dtype == "BF16",
         source=f"{tensors.path}:{name}",
         compute_dtype=np.float64 if info.dtype in float64_dtypes else np.float32,
     )
+    return stored.in_compute_dtype() if table == "f32" and info.dtype in _HALF_DTYPES else stored
 
 
 def optional_tensor(tensors: SafetensorsFile, name: str) -> np.ndarray | None:

@@ -94,7 +94,7 @@ def load(directory: Path, table: str) -> ModelParts:
     mapping = optional_tensor(tensors, "mapping")
     weights = optional_tensor(tensors, "weights")
     # numpy averages int8 (as integers) and float64 tables in float64, and so the weighted rows.
-    token_table = dense_table(tensors, names[0], float64_dtypes=frozenset({"F64", "I8"}))
+    token_table = dense_table(tensors, names[0], table, float64_dtypes=frozenset({"F64", "I8"}))
     if mapping is not None or weights is not None:
         token_table = MappedTable(
             token_table,

@@ -72,9 +72,9 @@ def load(directory: Path, table: str) -> ModelParts:
     tokenizer_path = require_file(directory, f"{prefix}tokenizer.json", NAME)
     tensors = open_safetensors(weights_path)
     if "embedding.weight" in tensors:
-        token_table = dense_table(tensors, "embedding.weight")
+        token_table = dense_table(tensors, "embedding.weight", table)
     elif "embeddings" in tensors:
-        base = dense_table(tensors, "embeddings")
+        base = dense_table(tensors, "embeddings", table)
         token_table = MappedTable(
             base,
             optional_tensor(tensors, "mapping"),

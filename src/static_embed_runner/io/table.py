@@ -66,6 +66,7 @@ class DenseTable:
             )
         self._array = array
         self._bf16 = bf16
+        self.source = source
         self.vocab_size = int(array.shape[0])
         self.dim = int(array.shape[1])
         self.storage = "bfloat16" if bf16 else array.dtype.name
@@ -80,6 +81,16 @@ class DenseTable:
 
     def stored_arrays(self) -> tuple[np.ndarray, ...]:
         return (self._array,)
+
+    def in_compute_dtype(self) -> DenseTable:
+        """The whole table converted once to ``compute_dtype``, in memory (so pooling indexes it
+        per token instead of converting a batch's rows); the table itself when it already is."""
+        if self.direct_rows() is not None:
+            return self
+        array = bf16_to_float32(self._array) if self._bf16 else self._array
+        return DenseTable(
+            array.astype(self.compute_dtype), source=self.source, compute_dtype=self.compute_dtype
+        )
 
     def gather(self, ids: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         rows = self._array[ids]  # fancy indexing: np.take would copy a whole unaligned table
