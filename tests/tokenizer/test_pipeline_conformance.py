@@ -25,7 +25,7 @@ from tokenizer.reference_tokenizers import (
 )
 
 from static_embed_runner.errors import TokenizerFormatError, TokenizerInputError
-from static_embed_runner.tokenizer.backend import load_tokenizer
+from static_embed_runner.tokenizer.backend import RustTokenizer, load_tokenizer
 from static_embed_runner.tokenizer.pipeline import Tokenizer
 from static_embed_runner.tokenizer.truncation import Truncation
 
@@ -169,6 +169,19 @@ def test_with_truncation_returns_a_new_tokenizer_matching_tokenizers_truncation(
         assert cut.encode(text) == rust.encode(text, add_special_tokens=False).ids
     assert tok.truncation is None
     assert cut is not tok and cut.truncation == Truncation(7, direction)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [*fixture_tokenizers(), *package_tokenizers(),
+     "gpt2+added-tokens", "bert-base-uncased+added-tokens"],
+)  # fmt: skip
+def test_the_rust_adapter_counts_the_vocab_as_tokenizers_does_without_building_it(
+    name: str, tokenizer_json: Callable[[str], str]
+) -> None:
+    json_text = tokenizer_json(name)
+    adapter = RustTokenizer.from_str(json_text, name)
+    assert adapter.get_vocab_size() == reference_tokenizer(json_text).get_vocab_size(True)
 
 
 def test_vocab_size_token_lookup_and_unk_id_match_tokenizers(

@@ -97,7 +97,18 @@ class RustTokenizer:
         return self._inner.token_to_id(token)
 
     def get_vocab_size(self) -> int:
-        return self._inner.get_vocab_size(with_added_tokens=True)
+        """Distinct token strings, added tokens included, as ``get_vocab_size(True)`` counts them.
+
+        ``tokenizers`` counts by building the whole token -> id map (6 ms for 30k tokens, 30 ms
+        for 106k); the model's own size plus the added strings it lacks is the same number,
+        except for Unigram, whose piece list may repeat a string the map holds once.
+        """
+        inner = self._inner
+        if type(inner.model).__name__ == "Unigram":
+            return inner.get_vocab_size(with_added_tokens=True)
+        added = {token.content for token in inner.get_added_tokens_decoder().values()}
+        missing = sum(1 for content in added if inner.model.token_to_id(content) is None)
+        return inner.get_vocab_size(with_added_tokens=False) + missing
 
     def get_vocab(self) -> dict[str, int]:
         """token -> id, added tokens included."""
