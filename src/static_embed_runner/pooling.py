@@ -40,12 +40,13 @@ class RowScratch:
     Decoding into a new array of a few megabytes costs a page fault per 4 KiB page whenever the
     allocator takes that memory fresh from the system, as it does for a process's first batches
     (2-4 us per fault here: about a third of a first batch's pooling on a 4-bit table). This
-    buffer is allocated once, kept while it is at most ``keep_bytes``, and lent to one chunk at a
-    time; a chunk that finds it lent out (another thread) or needs more than ``keep_bytes``
-    decodes into a new array instead. :meth:`reserve` allocates and touches it ahead of time.
+    buffer is allocated once, kept while it is at most ``keep_bytes`` (8 MiB: 4,096 rows at
+    512-d), and lent to one chunk at a time; a chunk that finds it lent out (another thread) or
+    needs more than ``keep_bytes`` decodes into a new array instead. :meth:`reserve` allocates
+    and touches it ahead of time.
     """
 
-    def __init__(self, keep_bytes: int = 1 << 24) -> None:
+    def __init__(self, keep_bytes: int = 1 << 23) -> None:
         self.keep_bytes = keep_bytes
         self._lock = threading.Lock()
         self._buffer = np.empty(0, dtype=np.uint8)
