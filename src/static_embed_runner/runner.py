@@ -70,16 +70,15 @@ class StaticEmbedRunner:
         ``table="q4"`` keeps a packed 4-bit table packed and a float16/bfloat16 table memory-mapped
         as stored (a batch decodes only its rows); ``"f32"`` converts either to an in-memory
         float32 table once at load. float32, float64 and int8 tables are memory-mapped as stored
-        either way. Vectors are identical. ``tokenizer_backend``: ``"auto"``,
-        ``"lite"`` (pure Python) or ``"tokenizers"`` (the Rust package).
+        either way. Vectors are identical. ``tokenizer_backend``: ``"auto"``, ``"lite"`` (pure
+        Python) or ``"tokenizers"`` (the Rust package).
 
         ``prefetch``: map a memory-mapped table's pages in a background thread while the tokenizer
         loads, so the first batch does not pay a page fault per row (see :mod:`.io.prefetch`);
         for a table whose rows are decoded (4-bit, float16, mapped), that thread also allocates
-        the buffer they are decoded into. The pages then count as resident memory (the table's
-        shared with the page cache, not copied). None
-        (default) prefetches when the process may use at least two CPUs; False never does, True
-        always does.
+        the buffer they are decoded into. The table's pages then count as resident memory
+        (shared with the page cache, not copied). None (default) prefetches when the process may
+        use at least two CPUs; False never does, True always does.
         """
         if table not in TABLES:
             raise ValueError(f"table must be one of {TABLES}, got {table!r}")

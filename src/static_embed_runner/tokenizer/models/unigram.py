@@ -73,23 +73,20 @@ class Unigram:
         node_ids = [0] * (n + 1)
         for i in range(n):
             base = best[i]
-            piece_id = id_get(s[i])
-            has_single = piece_id is not None
-            if has_single:
+            has_single = False
+            # One character, then as far as the longest piece starting with these two (a single
+            # character left at the end is no pair key: the default 1 keeps just that character).
+            for j in range(i + 1, min(n, i + reach_get(s[i : i + 2], 1)) + 1):
+                piece_id = id_get(s[i:j])
+                if piece_id is None:
+                    continue
+                if j == i + 1:
+                    has_single = True
                 candidate = scores[piece_id] + base
-                if starts[i + 1] < 0 or candidate > best[i + 1]:
-                    best[i + 1] = candidate
-                    starts[i + 1] = i
-                    node_ids[i + 1] = piece_id
-            if i + 1 < n:
-                for j in range(i + 2, min(n, i + reach_get(s[i : i + 2], 0)) + 1):
-                    piece_id = id_get(s[i:j])
-                    if piece_id is not None:
-                        candidate = scores[piece_id] + base
-                        if starts[j] < 0 or candidate > best[j]:
-                            best[j] = candidate
-                            starts[j] = i
-                            node_ids[j] = piece_id
+                if starts[j] < 0 or candidate > best[j]:
+                    best[j] = candidate
+                    starts[j] = i
+                    node_ids[j] = piece_id
             if not has_single:
                 if unk_id is None:
                     raise TokenizerInputError(
