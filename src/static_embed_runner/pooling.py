@@ -73,8 +73,9 @@ class RowScratch:
             yield None
             return
         try:
-            if self._buffer.nbytes < nbytes:
-                self._buffer = np.empty(nbytes, dtype=np.uint8)
+            if self._buffer.nbytes < nbytes:  # grow at least twofold: batches vary in size
+                grown = min(self.keep_bytes, max(nbytes, 2 * self._buffer.nbytes))
+                self._buffer = np.empty(grown, dtype=np.uint8)
             yield self._buffer[:nbytes].view(dtype).reshape(rows, dim)
         finally:
             self._lock.release()

@@ -157,6 +157,15 @@ def test_the_scratch_buffer_is_lent_to_one_chunk_at_a_time_and_reused() -> None:
     with scratch.lend(33, 16, np.dtype(np.float64)) as too_big:
         assert too_big is None
     assert scratch.nbytes == 512
+    with scratch.lend(9, 16, np.dtype(np.float32)) as grown:
+        assert grown is not None and grown.shape == (9, 16)
+    assert scratch.nbytes == 1024  # at least twice the old size, so growth is not paid per batch
+    with scratch.lend(33, 16, np.dtype(np.float32)) as larger:
+        assert larger is not None
+    assert scratch.nbytes == 33 * 16 * 4  # more than twice: what the chunk needs
+    with scratch.lend(34, 16, np.dtype(np.float32)) as capped:
+        assert capped is not None
+    assert scratch.nbytes == 4096  # twice would pass keep_bytes: capped there
 
 
 def test_reserving_grows_the_scratch_buffer_up_to_its_limit_and_never_shrinks_it() -> None:
