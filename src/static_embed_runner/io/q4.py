@@ -127,7 +127,7 @@ class Q4Table:
         out = np.empty((self.vocab_size, self.dim), dtype=np.float32)
         for start in range(0, self.vocab_size, rows_per_step):
             stop = min(start + rows_per_step, self.vocab_size)
-            out[start:stop] = decode_levels(np.ascontiguousarray(self._packed[start:stop]))
+            decode_levels(np.ascontiguousarray(self._packed[start:stop]), out[start:stop])
             out[start:stop] *= np.asarray(self._scales[start:stop])[:, None]
         return out
 
