@@ -87,9 +87,12 @@ class DenseTable:
         per token instead of converting a batch's rows); the table itself when it already is."""
         if self.direct_rows() is not None:
             return self
+        # bf16 widening already makes a new float32 array: no second copy of the whole table.
         array = bf16_to_float32(self._array) if self._bf16 else self._array
         return DenseTable(
-            array.astype(self.compute_dtype), source=self.source, compute_dtype=self.compute_dtype
+            array.astype(self.compute_dtype, copy=False),
+            source=self.source,
+            compute_dtype=self.compute_dtype,
         )
 
     def gather(self, ids: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
