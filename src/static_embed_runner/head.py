@@ -14,7 +14,9 @@ import numpy as np
 class Head(Protocol):
     """An element-wise transform of pooled vectors (float32 in, float32 out, same shape)."""
 
-    def __call__(self, pooled: np.ndarray) -> np.ndarray: ...
+    def __call__(self, pooled: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """The transformed vectors, in ``out`` when given (which may be ``pooled`` itself)."""
+        ...
 
 
 class SeparableDyT:
@@ -32,8 +34,8 @@ class SeparableDyT:
         self.bias = np.asarray(bias, dtype=np.float32)
         self.dim = len(self.alpha)
 
-    def __call__(self, pooled: np.ndarray) -> np.ndarray:
-        out = pooled * self.alpha
+    def __call__(self, pooled: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        out = np.multiply(pooled, self.alpha, out=out)
         out += self.bias
         np.tanh(out, out=out)
         out *= self.beta
@@ -47,13 +49,17 @@ def truncate(vectors: np.ndarray, dim: int | None) -> np.ndarray:
     return np.ascontiguousarray(vectors[..., :dim])
 
 
-def l2_normalize(vectors: np.ndarray) -> np.ndarray:
-    """Rows divided by their L2 norm, as a new float32 array; zero rows stay zero (never NaN)."""
+def l2_normalize(vectors: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Rows divided by their L2 norm, as a new float32 array or into ``out`` (which may be
+    ``vectors`` itself: the runner normalises its own fresh arrays in place, which spares a
+    process's first batches a page fault per 4 KiB of output); zero rows stay zero (never NaN)."""
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim == 1:  # one text: the same reduction, without the per-row bookkeeping
         norm = np.sqrt(np.einsum("...i,...i->...", vectors, vectors))
-        return vectors / norm if norm else vectors.copy()
+        if not norm:
+            norm = vectors.dtype.type(1.0)  # a zero vector divided by 1 stays zero
+        return np.divide(vectors, norm, out=out)
     norms = np.sqrt(np.einsum("...i,...i->...", vectors, vectors))[..., None]
     if not norms.all():
         norms[norms == 0] = 1.0  # a zero row divided by 1 stays zero
-    return vectors / norms
+    return np.divide(vectors, norms, out=out)

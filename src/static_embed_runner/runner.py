@@ -128,33 +128,38 @@ class StaticEmbedRunner:
         if isinstance(texts, str):  # one text: the chunk below without the batch bookkeeping
             return self._embed_one(texts, out_dim, normalize)
         batch = _check_texts(texts)
-        out = np.empty((len(batch), out_dim), dtype=np.float32)
         step = int(batch_size)
+        if len(batch) <= step:  # one chunk: its own fresh array is the result, not copied
+            return self._embed(batch, out_dim, normalize)
+        out = np.empty((len(batch), out_dim), dtype=np.float32)
         for start in range(0, len(batch), step):
             chunk = batch[start : start + step]
             out[start : start + len(chunk)] = self._embed(chunk, out_dim, normalize)
         return out
 
     def _embed(self, texts: list[str], out_dim: int, normalize: bool) -> np.ndarray:
-        """One chunk of texts -> ``(len(texts), out_dim)`` float32 vectors."""
+        """One chunk of texts -> a new ``(len(texts), out_dim)`` float32 array.
+
+        Head and normalisation work in place on the pooled array: every extra output-sized
+        array would cost a page fault per 4 KiB in a process's first batches."""
         ids = self._token_ids(texts)
         vectors = mean_pool(ids, self._table, scratch=self._scratch)
         if self._head is not None:
-            vectors = self._head(vectors)
+            self._head(vectors, out=vectors)
             empty = [i for i, seq in enumerate(ids) if not seq]
             if empty:
                 vectors[empty] = 0.0  # no tokens -> zeros, head or not
         vectors = truncate(vectors, out_dim)
-        return l2_normalize(vectors) if normalize else vectors
+        return l2_normalize(vectors, out=vectors) if normalize else vectors
 
     def _embed_one(self, text: str, out_dim: int, normalize: bool) -> np.ndarray:
         """``_embed([text], ...)[0]``, the same operations on one ``(dim,)`` vector."""
         ids = self._token_ids([text])[0]
         vector = mean_pool_one(ids, self._table)
-        if self._head is not None:
-            vector = self._head(vector) if ids else vector  # no tokens -> zeros, head or not
+        if self._head is not None and ids:  # no tokens -> zeros, head or not
+            self._head(vector, out=vector)
         vector = truncate(vector, out_dim)
-        return l2_normalize(vector) if normalize else vector
+        return l2_normalize(vector, out=vector) if normalize else vector
 
     def token_ids(self, texts: str | Iterable[str]) -> list[list[int]]:
         """The ids each text averages over, after this layout's cuts and unknown-token removal."""

@@ -230,6 +230,23 @@ def test_one_vector_is_normalised_to_the_same_bits_as_its_row_in_a_batch(dim: in
     assert not np.shares_memory(l2_normalize(zero), zero)
 
 
+def test_head_and_normalisation_in_place_give_the_bits_of_their_new_array_forms() -> None:
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((50, 24)).astype(np.float32)
+    vectors[3] = 0.0
+    head = SeparableDyT(*rng.standard_normal((3, 24)))
+    for batch in (vectors, vectors[0], vectors[3]):
+        expected_head, expected_norm = head(batch), l2_normalize(batch)
+        in_place = batch.copy()
+        assert head(in_place, out=in_place) is in_place
+        assert np.array_equal(in_place.view(np.uint32), expected_head.view(np.uint32))
+        in_place = batch.copy()
+        assert l2_normalize(in_place, out=in_place) is in_place
+        assert np.array_equal(in_place.view(np.uint32), expected_norm.view(np.uint32))
+    assert not np.shares_memory(head(vectors), vectors)
+    assert not np.shares_memory(l2_normalize(vectors), vectors)
+
+
 def test_truncate_keeps_leading_dimensions_contiguous() -> None:
     vectors = np.arange(12, dtype=np.float32).reshape(3, 4)
     short = truncate(vectors, 2)

@@ -44,3 +44,18 @@ def test_numpy_integers_are_accepted_for_sizes(sse_models: dict[str, SseModel]) 
     assert np.array_equal(
         runner.encode(CORPUS, truncate_dim=np.int64(8), batch_size=np.int32(5)), expected
     )
+
+
+def test_results_are_independent_arrays_whether_one_chunk_or_many(
+    sse_models: dict[str, SseModel],
+) -> None:
+    runner = StaticEmbedRunner.load(sse_models["head"].path, tokenizer_backend="lite")
+    whole = runner.encode(CORPUS)
+    chunked = runner.encode(CORPUS, batch_size=3)
+    assert np.array_equal(whole, chunked)
+    for options in ({}, {"normalize": False}, {"truncate_dim": 8}):
+        first, second = runner.encode(CORPUS, **options), runner.encode(CORPUS, **options)
+        assert first.flags.c_contiguous and first.flags.owndata and first.flags.writeable
+        first[:] = 0.0  # the caller owns the result: nothing the runner keeps is changed
+        assert not np.shares_memory(first, second)
+        assert np.array_equal(runner.encode(CORPUS, **options), second)
