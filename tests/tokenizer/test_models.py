@@ -79,6 +79,13 @@ def test_wordpiece_counts_max_input_chars_per_word_in_characters_not_bytes() -> 
     assert tok.encode("éééééé") == [0]
 
 
+def test_a_vocab_word_over_max_input_chars_per_word_is_unknown_each_time_it_is_seen() -> None:
+    json_text = wordpiece(max_chars=2)
+    assert_same_ids(json_text, ["abc", "x", "ab"])
+    tok = Tokenizer.from_str(json_text)
+    assert [tok.encode(word) for word in ("abc", "x", "abc", "x")] == [[0], [12], [0], [12]]
+
+
 @settings(max_examples=200, deadline=None)
 @given(words_strategy)
 def test_wordpiece_greedy_longest_match_and_unk_match_tokenizers(word: str) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import heapq
 import re
+import sys
 
 from ...errors import TokenizerFormatError, TokenizerInputError, UnsupportedTokenizerError
 from ..cache import BoundedCache
@@ -77,6 +78,10 @@ class BPE(DictVocab):
     @property
     def unk_id(self) -> int | None:
         return None if self.unk_token is None else self.vocab.get(self.unk_token)
+
+    def single_token_words(self) -> tuple[dict[str, int], int]:
+        """With ``ignore_merges`` a word that is a vocab entry is that one token; else none."""
+        return (self.vocab, sys.maxsize) if self.ignore_merges else ({}, 0)
 
     def tokenize(self, word: str) -> list[int]:
         """Token ids for one non-empty pre-token."""

@@ -50,6 +50,10 @@ class Unigram:
         self._reach = _reach_by_first_pair(self.token_to_ids)
         self._byte_ids = [self.token_to_ids.get(f"<0x{b:02X}>") for b in range(256)]
 
+    def single_token_words(self) -> tuple[dict[str, int], int]:
+        """None: a word that is a piece may still score better split into other pieces."""
+        return {}, 0
+
     def tokenize(self, word: str) -> list[int]:
         """Token ids for one non-empty pre-token."""
         ids: list[int] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from ...errors import TokenizerFormatError, TokenizerInputError
 from .vocab import DictVocab
 
@@ -17,6 +19,10 @@ class WordLevel(DictVocab):
         self.vocab = vocab
         self.unk_token = unk_token
         self.unk_id = vocab.get(unk_token)
+
+    def single_token_words(self) -> tuple[dict[str, int], int]:
+        """Every vocab entry is its own token, whatever its length."""
+        return self.vocab, sys.maxsize
 
     def tokenize(self, word: str) -> list[int]:
         """Token ids for one non-empty pre-token."""

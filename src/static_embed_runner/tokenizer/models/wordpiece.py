@@ -40,6 +40,10 @@ class WordPiece(DictVocab):
         self.unk_id = vocab.get(unk_token)
         self._longest: int | None = None  # computed on the first long word (an int: atomic)
 
+    def single_token_words(self) -> tuple[dict[str, int], int]:
+        """A vocab entry of at most ``max_input_chars_per_word`` characters is its own token."""
+        return self.vocab, self.max_input_chars_per_word
+
     def tokenize(self, word: str) -> list[int]:
         """Token ids for one non-empty pre-token."""
         n = len(word)
