@@ -15,6 +15,9 @@ Child modes:
   before), then the batch figures on first sight of the
   texts (cold: the first pass in this fresh process), on repeated batches (warm), single-text
   latency, batch time against batch size, and peak RSS.
+- ``first``: the same start-up, then only the batch of sentences on first sight. One sample per
+  process is noisy here (±30%), so each round adds ``--first-sight-samples`` of these to the
+  ``main`` child's own first-sight sample; the summary takes the median of all of them.
 - ``deps``: the installed size of the contender's requirement closure in this interpreter.
 
 This module imports only the standard library, so it runs in the baseline's own virtualenv and
@@ -44,6 +47,7 @@ PROBE_TEXT = "A probe sentence that is not part of the benchmark corpus."
 FULL_SIZES = (64, 256, 1024, 4096, 16384)
 QUICK_SIZES = (64, 1024, 4096)
 DEFAULT_BATCH_SIZE = 1024
+DEFAULT_FIRST_SIGHT_SAMPLES = 3
 NOTABLE_PACKAGES = (
     "numpy",
     "torch",
@@ -242,6 +246,22 @@ def measure_main(contender: Contender, model_dir: Path, args: argparse.Namespace
     return figures
 
 
+def measure_first_sight(
+    contender: Contender, model_dir: Path, args: argparse.Namespace
+) -> dict[str, Any]:
+    sentences, _documents = corpus(args)
+    model, figures = _start(contender, model_dir)
+    seconds, parts = _batch(contender, model, sentences)
+    figures.update(_per_text(seconds, parts, len(sentences), "cold_sentences"))
+    return figures
+
+
+def first_sight_ms_per_text(slot: dict[str, list[dict[str, Any]]]) -> float:
+    """Median first-sight batch time per text over every fresh process of a contender."""
+    samples = slot["main"] + slot["first_sight"]
+    return statistics.median(r["cold_sentences_ms_per_text"] for r in samples)
+
+
 def measure_load(contender: Contender, model_dir: Path, page_cache: str) -> dict[str, Any]:
     evicted = page_cache == "cold" and evict_from_page_cache(contender.files_read(model_dir))
     _model, figures = _start(contender, model_dir)
@@ -335,7 +355,9 @@ def machine_info() -> dict[str, Any]:
 
 def _base_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--child", choices=("main", "load", "deps"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=("main", "first", "load", "deps"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--page-cache", choices=("warm", "cold"), default="warm")
     parser.add_argument("--model", default="st-en-30k-1024", help="benchmark model key")
@@ -346,10 +368,21 @@ def _base_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(FULL_SIZES))
     parser.add_argument("--limit-texts", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, default=5)
+    add_first_sight_option(parser)
     parser.add_argument("--quick", action="store_true", help="3 rounds, fewer sizes and reps")
     parser.add_argument("--out", type=Path, default=ROOT / "results")
     parser.add_argument("--python", default=sys.executable, help="interpreter for the children")
     return parser
+
+
+def add_first_sight_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--first-sight-samples",
+        type=int,
+        default=DEFAULT_FIRST_SIGHT_SAMPLES,
+        help="extra fresh processes per round and contender that measure only the first-sight "
+        f"batch (default {DEFAULT_FIRST_SIGHT_SAMPLES})",
+    )
 
 
 def child_command(
@@ -409,6 +442,7 @@ def contender_main(contender_cls: type[Contender], script: str, description: str
     if args.quick:
         args.sizes, args.warm_reps = list(QUICK_SIZES), 3
         args.rounds = min(args.rounds, 3)
+        args.first_sight_samples = min(args.first_sight_samples, 1)
     contender = contender_cls(args)
     if args.child:
         return _child(contender, args)
@@ -419,6 +453,8 @@ def _child(contender: Contender, args: argparse.Namespace) -> int:
     if args.child == "deps":
         figures = dependency_footprint(contender.requirement_roots, contender.extra_package_dirs())
         figures["versions"] = contender.versions()
+    elif args.child == "first":
+        figures = measure_first_sight(contender, args.model_dir, args)
     elif args.child == "load":
         figures = measure_load(contender, args.model_dir, args.page_cache)
     else:
@@ -496,7 +532,7 @@ def run_rounds(
     """Interleave ``runs`` over ``args.rounds`` rounds of fresh processes; medians per contender."""
     common = common_child_args(args)
     per_run: dict[str, dict[str, list[dict[str, Any]]]] = {
-        r.artifact: {"main": [], "load_cold": []} for r in runs
+        r.artifact: {"main": [], "first_sight": [], "load_cold": []} for r in runs
     }
     cold = [*common, "--page-cache", "cold"]
     with tempfile.TemporaryDirectory(prefix="ser-bench-") as tmp_name:
@@ -511,6 +547,10 @@ def run_rounds(
                     slot["load_cold"].append(run_child(run.command("load", model_dir, cold, tmp)))
                     warm_page_cache(model_dir)
                 slot["main"].append(run_child(run.command("main", model_dir, common, tmp)))
+                for _ in range(args.first_sight_samples):
+                    slot["first_sight"].append(
+                        run_child(run.command("first", model_dir, common, tmp))
+                    )
                 log(
                     f"  round {round_index + 1}/{args.rounds} {run.label}: "
                     f"{time.perf_counter() - started:.1f} s"
@@ -526,6 +566,7 @@ def run_rounds(
                 "machine": machine_info(),
                 "settings": {
                     "rounds": args.rounds,
+                    "first_sight_samples_per_round": 1 + args.first_sight_samples,
                     "batch_size": args.batch_size,
                     "warm_reps": args.warm_reps,
                     "sizes": list(args.sizes),
@@ -534,6 +575,8 @@ def run_rounds(
                 },
                 "dependencies": deps[run.artifact],
                 "median": {k: median_figures(v) for k, v in slot.items() if v},
+                "first_sight_ms_per_text": first_sight_ms_per_text(slot),
+                "first_sight_samples": len(slot["main"]) + len(slot["first_sight"]),
                 "rounds": slot,
             }
         )

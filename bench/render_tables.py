@@ -27,7 +27,8 @@ TEXT = {
         "method": "Method: {rounds} interleaved rounds, every measurement in a fresh process, "
         "medians; batch size {batch}; corpus {sentences} English/Japanese sentences and "
         "{documents} multi-paragraph documents, the same for every contender. "
-        "*Cold* = first pass over the texts in a fresh process, *warm* = repeated batches. "
+        "*Cold* = first pass over the sentences in a fresh process (median of {cold_samples} "
+        "processes per contender: {per_round} per round), *warm* = repeated batches. "
         "Speed-ups are times faster than sentence-transformers (ST) or model2vec in this run; "
         "*x floor* = time relative to `tokenizers` alone + a numpy gather-and-sum "
         "(1.0 = at the floor).",
@@ -61,7 +62,8 @@ TEXT = {
         "ベースライン用 venv: torch {torch}、sentence-transformers {st}。model2vec {m2v}。",
         "method": "測定方法: {rounds} ラウンドを交互に実行し、各測定は新しいプロセスで行い中央値を"
         "とる。バッチサイズ {batch}。コーパスは英語・日本語の文 {sentences} 件と複数段落の文書 "
-        "{documents} 件で、全候補に同じものを使う。*コールド* = 新しいプロセスでの初回、"
+        "{documents} 件で、全候補に同じものを使う。*コールド* = 新しいプロセスでの文の初回"
+        "（候補ごとに {cold_samples} プロセス、1 ラウンドあたり {per_round} プロセスの中央値）、"
         "*ウォーム* = 同じバッチの繰り返し。倍率は同じ実行内での sentence-transformers (ST) "
         "または model2vec に対する速さ。*対フロア* = `tokenizers` 単体 + numpy の gather-and-sum "
         "に対する時間比（1.0 がフロア）。",
@@ -153,6 +155,8 @@ def render(summary: dict[str, Any], lang: str, summary_name: str) -> str:
         "",
         text["method"].format(
             rounds=settings["rounds"],
+            per_round=settings.get("first_sight_samples_per_round", 1),
+            cold_samples=settings["rounds"] * settings.get("first_sight_samples_per_round", 1),
             batch=settings["batch_size"],
             sentences=settings["sentences"],
             documents=settings["documents"],

@@ -36,6 +36,7 @@ def smoke_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
         str(BENCH / "run_all.py"),
         "--models", MODEL,
         "--rounds", "1",
+        "--first-sight-samples", "2",
         "--limit-texts", "12",
         "--sizes", "16", "48",
         "--warm-reps", "1",
@@ -63,6 +64,13 @@ def test_run_all_writes_one_artifact_per_contender_named_by_format_table_and_bac
         record = json.loads((smoke_results / MODEL / name).read_text())
         main = record["median"]["main"]
         assert len(record["rounds"]["main"]) == 1
+        first_sight = [r["cold_sentences_ms_per_text"] for r in record["rounds"]["first_sight"]]
+        assert len(first_sight) == 2 and min(first_sight) > 0
+        assert record["first_sight_samples"] == 3
+        assert (
+            record["first_sight_ms_per_text"]
+            == sorted([main["cold_sentences_ms_per_text"], *first_sight])[1]
+        )
         assert main["warm_sentences_texts_per_s"] > 0
         assert set(main["scaling_ms"]) == {"16", "48"}
         assert main["child_ru_maxrss_bytes"] > main["rss_start_bytes"] > 0
@@ -87,6 +95,12 @@ def test_summary_holds_ratios_against_sentence_transformers_and_the_floor(
     targets = {(t["contender"], t["target"]) for t in model["targets"]}
     assert len(targets) == 2 * 3  # two runner contenders x (warm, cold, single-text) vs ST
     assert summary["settings"]["sentences"] == 12
+    assert summary["settings"]["first_sight_samples_per_round"] == 3
+    for name in (p.name for p in (smoke_results / MODEL).glob("*.json")):
+        record = json.loads((smoke_results / MODEL / name).read_text())
+        head = next(h for h in model["contenders"] if h["artifact"] == record["artifact"])
+        assert head["cold_ms_per_text"] == record["first_sight_ms_per_text"]
+        assert head["cold_samples"] == 3
 
 
 def test_render_tables_replaces_only_the_text_between_the_markers(
