@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelFormatError
+from .lookup import take_in_steps
 
 _SCALE_BYTES = 4
-_TAKE_KEYS = 1 << 13  # keys per np.take call when decoding into a given buffer
 _EPSILON = 1e-8  # added to every row's max |x| by the reference quantiser, so zero rows stay finite
 
 
@@ -61,13 +61,7 @@ def decode_levels(codes: np.ndarray, out: np.ndarray | None = None) -> np.ndarra
         lut, keys = _LUT_PAIRS, codes
     if out is None:
         return lut[keys].view(np.float32).reshape(rows, 2 * half)
-    levels = out.view(lut.dtype).reshape(keys.shape)
-    # np.take copies its keys to intp first: in steps, that copy stays small enough for the
-    # allocator to reuse (one block of the whole would be fresh memory, a fault per page).
-    # Every key is in range; "wrap" only spares np.take the temporary it makes for "raise".
-    step = max(1, _TAKE_KEYS // keys.shape[1])
-    for start in range(0, rows, step):
-        np.take(lut, keys[start : start + step], out=levels[start : start + step], mode="wrap")
+    take_in_steps(lut, keys, out.view(lut.dtype).reshape(keys.shape))
     return out
 
 

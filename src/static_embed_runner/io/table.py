@@ -13,6 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import ModelFormatError
+from .lookup import float16_to_float32
 from .safetensors import bf16_to_float32
 
 
@@ -71,6 +72,7 @@ class DenseTable:
         self.dim = int(array.shape[1])
         self.storage = "bfloat16" if bf16 else array.dtype.name
         self.compute_dtype = np.dtype(compute_dtype)
+        self._widens_float16 = array.dtype == np.float16 and self.compute_dtype == np.float32
 
     def direct_rows(self) -> np.ndarray | None:
         """The table itself when it is stored in compute_dtype (pooling may then index it per
@@ -88,7 +90,12 @@ class DenseTable:
         if self.direct_rows() is not None:
             return self
         # bf16 widening already makes a new float32 array: no second copy of the whole table.
-        array = bf16_to_float32(self._array) if self._bf16 else self._array
+        if self._bf16:
+            array = bf16_to_float32(self._array)
+        elif self._widens_float16:
+            array = float16_to_float32(self._array)
+        else:
+            array = self._array
         return DenseTable(
             array.astype(self.compute_dtype, copy=False),
             source=self.source,
@@ -99,6 +106,8 @@ class DenseTable:
         rows = self._array[ids]  # fancy indexing: np.take would copy a whole unaligned table
         if self._bf16:
             rows = bf16_to_float32(rows)
+        elif self._widens_float16:
+            return float16_to_float32(rows, out)
         return _deliver(rows, self.compute_dtype, out)
 
 
