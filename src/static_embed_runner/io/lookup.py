@@ -28,7 +28,8 @@ def take_in_steps(lut: np.ndarray, keys: np.ndarray, out: np.ndarray) -> np.ndar
 
 
 @cache
-def _float16_lut() -> np.ndarray:
+def float16_lookup() -> np.ndarray:
+    """float16 bits (as uint16) -> float32, built on first use."""
     return np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
 
 
@@ -38,4 +39,4 @@ def float16_to_float32(halves: np.ndarray, out: np.ndarray | None = None) -> np.
     if out is None:
         out = np.empty(halves.shape, dtype=np.float32)
     keys = np.ascontiguousarray(halves).view(np.uint16)
-    return take_in_steps(_float16_lut(), keys, out)
+    return take_in_steps(float16_lookup(), keys, out)
