@@ -547,14 +547,18 @@ def run_rounds(
                     slot["load_cold"].append(run_child(run.command("load", model_dir, cold, tmp)))
                     warm_page_cache(model_dir)
                 slot["main"].append(run_child(run.command("main", model_dir, common, tmp)))
-                for _ in range(args.first_sight_samples):
-                    slot["first_sight"].append(
-                        run_child(run.command("first", model_dir, common, tmp))
-                    )
                 log(
                     f"  round {round_index + 1}/{args.rounds} {run.label}: "
                     f"{time.perf_counter() - started:.1f} s"
                 )
+            # Extra first-sight samples take turns too, so that a slow spell of the machine
+            # hits every contender rather than one contender's samples in a row.
+            for sample in range(args.first_sight_samples):
+                turn = (shift + sample + 1) % len(runs)
+                for run in runs[turn:] + runs[:turn]:
+                    per_run[run.artifact]["first_sight"].append(
+                        run_child(run.command("first", model_dir, common, tmp))
+                    )
     sentences, documents = corpus(args)
     records = []
     for run in runs:

@@ -7,7 +7,7 @@ sentence-transformers, model2vec and the floor, computed from this run only, go 
 ``results/summary.json``. Render the README tables afterwards with ``bench/render_tables.py``.
 
     bench/setup_baseline_env.sh            # once: sentence-transformers + torch in bench/.venv-st
-    python bench/run_all.py                # full run (5 rounds, 4 models); 11-22 min on 2 cores
+    python bench/run_all.py                # full run (5 rounds, 4 models); 14-25 min on 2 cores
     python bench/run_all.py --quick        # 3 rounds, fewer sizes; writes results/quick/
 """
 
