@@ -256,10 +256,9 @@ def measure_first_sight(
     return figures
 
 
-def first_sight_ms_per_text(slot: dict[str, list[dict[str, Any]]]) -> float:
-    """Median first-sight batch time per text over every fresh process of a contender."""
-    samples = slot["main"] + slot["first_sight"]
-    return statistics.median(r["cold_sentences_ms_per_text"] for r in samples)
+def first_sight_times(slot: dict[str, list[dict[str, Any]]]) -> list[float]:
+    """First-sight batch time per text in every fresh process of a contender."""
+    return [r["cold_sentences_ms_per_text"] for r in slot["main"] + slot["first_sight"]]
 
 
 def measure_load(contender: Contender, model_dir: Path, page_cache: str) -> dict[str, Any]:
@@ -435,14 +434,19 @@ def median_figures(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def apply_quick(args: argparse.Namespace) -> None:
+    """``--quick``: at most 3 rounds and 1 extra first-sight sample, 3 warm reps, fewer sizes."""
+    if args.quick:
+        args.rounds = min(args.rounds, 3)
+        args.first_sight_samples = min(args.first_sight_samples, 1)
+        args.sizes, args.warm_reps = list(QUICK_SIZES), 3
+
+
 def contender_main(contender_cls: type[Contender], script: str, description: str) -> int:
     parser = _base_parser(description)
     contender_cls.add_arguments(parser)
     args = parser.parse_args()
-    if args.quick:
-        args.sizes, args.warm_reps = list(QUICK_SIZES), 3
-        args.rounds = min(args.rounds, 3)
-        args.first_sight_samples = min(args.first_sight_samples, 1)
+    apply_quick(args)
     contender = contender_cls(args)
     if args.child:
         return _child(contender, args)
@@ -563,6 +567,7 @@ def run_rounds(
     records = []
     for run in runs:
         slot = per_run[run.artifact]
+        first_sight = first_sight_times(slot)
         records.append(
             {
                 "contender": run.label,
@@ -579,8 +584,8 @@ def run_rounds(
                 },
                 "dependencies": deps[run.artifact],
                 "median": {k: median_figures(v) for k, v in slot.items() if v},
-                "first_sight_ms_per_text": first_sight_ms_per_text(slot),
-                "first_sight_samples": len(slot["main"]) + len(slot["first_sight"]),
+                "first_sight_ms_per_text": statistics.median(first_sight),
+                "first_sight_samples": len(first_sight),
                 "rounds": slot,
             }
         )

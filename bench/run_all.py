@@ -32,11 +32,11 @@ from harness import (
     BENCH_DIR,
     DEFAULT_BATCH_SIZE,
     FULL_SIZES,
-    QUICK_SIZES,
     ROOT,
     Contender,
     ContenderRun,
     add_first_sight_option,
+    apply_quick,
     corpus,
     machine_info,
     run_rounds,
@@ -72,10 +72,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(FULL_SIZES))
     parser.add_argument("--no-cold-load", action="store_true", help="skip cold page-cache loads")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.rounds, args.warm_reps = min(args.rounds, 3), 3
-        args.first_sight_samples = min(args.first_sight_samples, 1)
-        args.sizes = list(QUICK_SIZES)
+    apply_quick(args)
     if args.out is None:
         args.out = ROOT / "results" / ("quick" if args.quick else "")
     return args
