@@ -135,6 +135,7 @@ def _table(columns: list[str], rows: list[list[str]]) -> list[str]:
 def render(summary: dict[str, Any], lang: str, summary_name: str) -> str:
     text = TEXT[lang]
     machine, settings, versions = summary["machine"], summary["settings"], summary["versions"]
+    per_round = settings.get("first_sight_samples_per_round", 1)  # older summaries: 1
     lines = [
         text["generated"].format(summary=summary_name),
         "",
@@ -155,8 +156,8 @@ def render(summary: dict[str, Any], lang: str, summary_name: str) -> str:
         "",
         text["method"].format(
             rounds=settings["rounds"],
-            per_round=settings.get("first_sight_samples_per_round", 1),
-            cold_samples=settings["rounds"] * settings.get("first_sight_samples_per_round", 1),
+            per_round=per_round,
+            cold_samples=settings["rounds"] * per_round,
             batch=settings["batch_size"],
             sentences=settings["sentences"],
             documents=settings["documents"],
