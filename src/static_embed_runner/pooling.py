@@ -35,34 +35,45 @@ _PYTHON_MIN_MAX = 64
 
 
 class RowScratch:
-    """A reusable buffer for one chunk's decoded distinct rows (tables without direct rows).
+    """Reusable buffers for one chunk's distinct ids and decoded rows (tables without direct rows).
 
     Decoding into a new array of a few megabytes costs a page fault per 4 KiB page whenever the
     allocator takes that memory fresh from the system, as it does for a process's first batches
-    (2-4 us per fault here: about a third of a first batch's pooling on a 4-bit table). This
+    (2-4 us per fault here: about a third of a first batch's pooling on a 4-bit table). The row
     buffer is allocated once, kept while it is at most ``keep_bytes`` (8 MiB: 4,096 rows at
     512-d), and lent to one chunk at a time; a chunk that finds it lent out (another thread) or
     needs more than ``keep_bytes`` decodes into a new array instead. :meth:`reserve` allocates
     and touches it ahead of time.
+
+    The distinct ids come from two vocabulary-sized marks kept the same way (:meth:`distinct`,
+    5 bytes per token): marking the ids and reading the marks back is linear, where ``np.unique``
+    sorts (0.03 ms instead of 0.26 ms for a 236-sentence batch on a 30k vocabulary).
     """
 
     def __init__(self, keep_bytes: int = 1 << 23) -> None:
         self.keep_bytes = keep_bytes
         self._lock = threading.Lock()
         self._buffer = np.empty(0, dtype=np.uint8)
+        self._marks_lock = threading.Lock()
+        self._seen = np.zeros(0, dtype=bool)  # all False between calls
+        self._slot = np.zeros(0, dtype=np.int32)
 
     @property
     def nbytes(self) -> int:
         return self._buffer.nbytes
 
-    def reserve(self, nbytes: int) -> None:
-        """Grow the buffer to ``min(nbytes, keep_bytes)`` and write every page of it once."""
+    def reserve(self, nbytes: int, vocab_size: int = 0) -> None:
+        """Grow the row buffer to ``min(nbytes, keep_bytes)`` and the marks to ``vocab_size``
+        tokens (when they fit in ``keep_bytes``), writing every page of them once."""
         nbytes = min(nbytes, self.keep_bytes)
         with self._lock:
             if self._buffer.nbytes < nbytes:
                 buffer = np.empty(nbytes, dtype=np.uint8)
                 buffer.fill(0)
                 self._buffer = buffer
+        if self._marks_fit(vocab_size):
+            with self._marks_lock:
+                self._grow_marks(vocab_size)
 
     @contextmanager
     def lend(self, rows: int, dim: int, dtype: np.dtype) -> Iterator[np.ndarray | None]:
@@ -79,6 +90,43 @@ class RowScratch:
             yield self._buffer[:nbytes].view(dtype).reshape(rows, dim)
         finally:
             self._lock.release()
+
+    def distinct(self, ids: np.ndarray, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """``np.unique(ids, return_inverse=True)`` for 1-D ``ids`` in ``[0, vocab_size)``: the
+        sorted distinct ids and, per id, its position among them (as int32 through the marks).
+
+        Marks are used when they fit in ``keep_bytes``, are free (another thread may hold
+        them) and the batch is not tiny next to the vocabulary; ``np.unique`` serves otherwise.
+        """
+        if (
+            len(ids) * 128 < vocab_size  # fewer ids: sorting them beats reading every mark
+            or not self._marks_fit(vocab_size)
+            or not self._marks_lock.acquire(blocking=False)
+        ):
+            return np.unique(ids, return_inverse=True)
+        try:
+            self._grow_marks(vocab_size)
+            seen = self._seen
+            try:
+                seen[ids] = True
+                unique = np.flatnonzero(seen)
+            finally:
+                seen[ids] = False
+            slot = self._slot
+            slot[unique] = np.arange(len(unique), dtype=np.int32)
+            return unique, slot[ids]
+        finally:
+            self._marks_lock.release()
+
+    def _marks_fit(self, vocab_size: int) -> bool:
+        return 0 < vocab_size * 5 <= self.keep_bytes
+
+    def _grow_marks(self, vocab_size: int) -> None:
+        if len(self._seen) < vocab_size:
+            self._seen = np.zeros(vocab_size, dtype=bool)
+            slot = np.empty(vocab_size, dtype=np.int32)
+            slot.fill(0)  # touched now, like the row buffer
+            self._slot = slot
 
 
 def mean_pool(
@@ -156,8 +204,12 @@ def _pool_chunk(
         _check_ids(int(flat.min()), int(flat.max()), table)
         _sum_groups(rows, flat, lengths, out)
         return
-    unique, index = np.unique(flat, return_inverse=True)
-    _check_ids(int(unique[0]), int(unique[-1]), table)
+    _check_ids(int(flat.min()), int(flat.max()), table)
+    unique, index = (
+        np.unique(flat, return_inverse=True)
+        if scratch is None
+        else scratch.distinct(flat, table.vocab_size)
+    )
     lent = (
         nullcontext()
         if scratch is None
@@ -170,22 +222,26 @@ def _pool_chunk(
 def _sum_groups(rows: np.ndarray, index: np.ndarray, lengths: np.ndarray, out: np.ndarray) -> None:
     """``out[i]`` = mean of ``rows[index[...]]`` over text ``i``'s span of ``index`` (the texts'
     tokens back to back, ``lengths[i]`` each), one gather and sum per group of equal length."""
-    starts = np.zeros(len(lengths), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    # np.take is the faster gather, but copies a whole unaligned (memory-mapped) array first.
-    take = np.take if rows.flags.aligned else _fancy_take
     order = np.argsort(lengths, kind="stable")
     sorted_lengths = lengths[order]
-    group_starts = np.flatnonzero(np.diff(sorted_lengths, prepend=-1))
+    sorted_ends = np.cumsum(sorted_lengths)
+    # ``index`` reordered so that the texts follow in length order: the tokens of a group of
+    # equal-length texts are then one contiguous run, a ``(texts, length)`` view.
+    shift = (np.cumsum(lengths) - lengths)[order] - (sorted_ends - sorted_lengths)
+    grouped = index[np.arange(int(sorted_ends[-1])) + np.repeat(shift, sorted_lengths)]
+    # np.take is the faster gather, but copies a whole unaligned (memory-mapped) array first.
+    take = np.take if rows.flags.aligned else _fancy_take
+    group_starts = np.flatnonzero(np.diff(sorted_lengths, prepend=-1)).tolist()
+    group_lengths, ends = sorted_lengths.tolist(), sorted_ends.tolist()
     for first, last in zip(group_starts, [*group_starts[1:], len(order)], strict=True):
-        length = int(sorted_lengths[first])
+        length = group_lengths[first]
         if length == 0:
             continue
-        members = order[first:last]
-        positions = starts[members][:, None] + np.arange(length)
-        total = _sum_tokens(take(rows, index[positions], axis=0))
+        begin = ends[first] - length
+        tokens = grouped[begin : begin + (last - first) * length].reshape(last - first, length)
+        total = _sum_tokens(take(rows, tokens, axis=0))
         total /= total.dtype.type(length)
-        out[members] = total
+        out[order[first:last]] = total
 
 
 def _fancy_take(rows: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:

@@ -200,11 +200,12 @@ class StaticEmbedRunner:
 
 
 def _reserve_for(table: Table, scratch: RowScratch) -> Callable[[], None] | None:
-    """The warm-up step that sizes ``scratch`` for ``table``'s decoded rows, if it has any."""
+    """The warm-up step that sizes ``scratch`` for ``table``'s decoded rows and distinct-id
+    marks, if the table decodes its rows."""
     if table.direct_rows() is not None:
         return None
     nbytes = _RESERVED_ROWS * table.dim * table.compute_dtype.itemsize
-    return lambda: scratch.reserve(nbytes)
+    return lambda: scratch.reserve(nbytes, table.vocab_size)
 
 
 def _configure(tokenizer: TokenizerLike, parts: ModelParts) -> TokenizerLike:

@@ -180,6 +180,57 @@ def test_reserving_grows_the_scratch_buffer_up_to_its_limit_and_never_shrinks_it
         assert lent is not None and not lent.flags.owndata
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    batches=st.lists(st.lists(st.integers(0, 999), min_size=1, max_size=300), max_size=4),
+    vocab_size=st.sampled_from([1000, 5000, 200_000]),
+    keep_bytes=st.sampled_from([0, 4096, 1 << 23]),
+)
+def test_distinct_ids_through_the_marks_equal_np_unique_batch_after_batch(
+    batches: list[list[int]], vocab_size: int, keep_bytes: int
+) -> None:
+    scratch = RowScratch(keep_bytes=keep_bytes)
+    for batch in batches:  # the marks are reused: each batch must find them clean
+        ids = np.array(batch, dtype=np.int64)
+        unique, index = scratch.distinct(ids, vocab_size)
+        want_unique, want_index = np.unique(ids, return_inverse=True)
+        assert np.array_equal(unique, want_unique)
+        assert np.array_equal(index, want_index)
+        assert np.array_equal(unique[index], ids)
+
+
+def test_distinct_ids_fall_back_to_sorting_while_another_thread_holds_the_marks() -> None:
+    scratch = RowScratch()
+    scratch.reserve(0, vocab_size=1000)
+    ids = np.array([9, 3, 9, 700, 3, 0] * 2)
+    with scratch._marks_lock:  # what a concurrent chunk looks like from here
+        unique, index = scratch.distinct(ids, 1000)
+    assert unique.tolist() == [0, 3, 9, 700] and index.tolist() == [2, 1, 2, 3, 1, 0] * 2
+    assert np.array_equal(scratch.distinct(ids, 1000)[1], index)
+
+
+def test_a_batch_finds_its_distinct_ids_through_the_marks_without_sorting(monkeypatch) -> None:
+    scratch = RowScratch()
+    ids = np.array([5, 1, 5, 2, 9, 1, 0, 9])
+    expected = np.unique(ids, return_inverse=True)
+
+    def no_sorting(*args, **kwargs):
+        raise AssertionError("np.unique was called")
+
+    monkeypatch.setattr(np, "unique", no_sorting)
+    unique, index = scratch.distinct(ids, 10)
+    assert np.array_equal(unique, expected[0]) and np.array_equal(index, expected[1])
+    assert len(scratch._seen) == 10 and not scratch._seen.any()  # left clean for the next batch
+
+
+def test_reserving_sizes_the_distinct_id_marks_only_when_they_fit_in_the_buffer_limit() -> None:
+    scratch = RowScratch(keep_bytes=5000)
+    scratch.reserve(0, vocab_size=1000)
+    assert len(scratch._seen) == 1000 and not scratch._seen.any()
+    scratch.reserve(0, vocab_size=1001)  # 5 bytes per token would pass keep_bytes
+    assert len(scratch._seen) == 1000
+
+
 def test_threads_sharing_one_scratch_buffer_get_their_own_exact_vectors() -> None:
     table = _decoding_tables()["q4"]
     rng = np.random.default_rng(8)
