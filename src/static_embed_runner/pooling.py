@@ -198,7 +198,7 @@ def _pool_chunk(
     out: np.ndarray,
     scratch: RowScratch | None,
 ) -> None:
-    flat = np.array(list(chain.from_iterable(token_ids)), dtype=np.int64)
+    flat = np.fromiter(chain.from_iterable(token_ids), dtype=np.int64, count=int(lengths.sum()))
     rows = table.direct_rows()
     if rows is not None:  # index the stored table itself, no distinct-id pass
         _check_ids(int(flat.min()), int(flat.max()), table)

@@ -142,16 +142,19 @@ def test_a_prefetched_q4_table_hands_over_its_packed_codes_and_scales(
     assert scales.shape == (runner._table.vocab_size,)
 
 
-def test_prefetch_reserves_the_decoding_buffer_only_for_tables_that_decode_rows(
+def test_prefetch_reserves_the_decoding_buffer_and_id_marks_only_for_tables_that_decode_rows(
     sse_models: dict[str, SseModel],
     st_references: dict[str, Reference],
     started: list[tuple[np.ndarray, ...]],
 ) -> None:
     packed = StaticEmbedRunner.load(sse_models["head"].path, prefetch=True)
     assert packed._scratch.nbytes == 2048 * packed.dim * 4
-    assert StaticEmbedRunner.load(sse_models["head"].path, prefetch=False)._scratch.nbytes == 0
+    assert len(packed._scratch._seen) == packed._table.vocab_size
+    unprefetched = StaticEmbedRunner.load(sse_models["head"].path, prefetch=False)
+    assert unprefetched._scratch.nbytes == 0 and len(unprefetched._scratch._seen) == 0
     direct = StaticEmbedRunner.load(st_references["bert"].path, prefetch=True)
     assert direct._table.direct_rows() is not None and direct._scratch.nbytes == 0
+    assert len(direct._scratch._seen) == 0
 
 
 def test_prefetch_does_not_change_a_single_bit(
