@@ -193,3 +193,20 @@ def test_metaspace_first_is_not_prepended_when_the_normalizer_deletes_the_leadin
     json_text = with_tokens(json.dumps(config), AddedToken("<sep>", normalized=False))
     texts = ["\x00hello", "  hello", "xhello", "hello", "<sep>\x00hi", "\x00<sep> hi", "x<sep>x"]
     assert_same(json_text, texts)
+
+
+def test_a_text_no_added_token_can_cut_is_one_segment_and_any_other_takes_the_general_path(
+    tokenizer_json: Callable[[str], str],
+) -> None:
+    from tokenizers import AddedToken
+
+    bert = tokenizer_json("bert-base-uncased")  # its special tokens are all normalized: false
+    added = Tokenizer.from_str(bert).added_vocabulary
+    assert added.untouched("plain words, [cls] in lower case") is True
+    assert added.untouched("") is True
+    assert added.untouched("a [CLS] b") is False
+    texts = ["plain words", "a [CLS] b[SEP]", "", "\x00\x01", "[MASK]", " [PAD] x"]
+    assert_same(bert, texts)
+    normalized = with_tokens(bert, AddedToken("hello", normalized=True))
+    assert Tokenizer.from_str(normalized).added_vocabulary.untouched("no match here") is False
+    assert_same(normalized, ["HELLO there", "no match here", "sayhello"])

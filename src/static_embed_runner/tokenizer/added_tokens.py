@@ -157,6 +157,13 @@ class AddedVocabulary:
         """Splits of the original text by the ``normalized: false`` tokens."""
         return _find_matches(text, self._original)
 
+    def untouched(self, text: str) -> bool:
+        """True when no added token can cut ``text``: no ``normalized: true`` token exists and
+        no ``normalized: false`` token occurs in it (the whole text is then one segment)."""
+        if self._normalized is not None:
+            return False
+        return self._original is None or self._original[0].search(text) is None
+
     def split_normalized(self, text: str) -> list[Split]:
         """Splits of one normalized segment by the ``normalized: true`` tokens."""
         return _find_matches(text, self._normalized)

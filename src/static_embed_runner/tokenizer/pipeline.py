@@ -189,6 +189,9 @@ class Tokenizer:
         added = self.added_vocabulary
         normalizer = self.normalizer
         normalize = normalizer.normalize_with_start if normalizer is not None else None
+        if added.untouched(text):  # the common case, without the general bookkeeping below
+            segment, at_start = normalize(text, True) if normalize is not None else (text, True)
+            return [(segment, None, at_start)] if segment else []
         out: list[tuple[str, int | None, bool]] = []
         for start, stop, token_id in added.split_original(text):
             if token_id is not None:
