@@ -189,7 +189,7 @@ class Tokenizer:
         added = self.added_vocabulary
         normalizer = self.normalizer
         normalize = normalizer.normalize_with_start if normalizer is not None else None
-        if added.untouched(text):  # the common case, without the general bookkeeping below
+        if text and added.untouched(text):  # the common case, without the bookkeeping below
             segment, at_start = normalize(text, True) if normalize is not None else (text, True)
             return [(segment, None, at_start)] if segment else []
         out: list[tuple[str, int | None, bool]] = []
