@@ -199,12 +199,11 @@ def _pool_chunk(
     scratch: RowScratch | None,
 ) -> None:
     flat = np.fromiter(chain.from_iterable(token_ids), dtype=np.int64, count=int(lengths.sum()))
+    _check_ids(int(flat.min()), int(flat.max()), table)
     rows = table.direct_rows()
     if rows is not None:  # index the stored table itself, no distinct-id pass
-        _check_ids(int(flat.min()), int(flat.max()), table)
         _sum_groups(rows, flat, lengths, out)
         return
-    _check_ids(int(flat.min()), int(flat.max()), table)
     unique, index = (
         np.unique(flat, return_inverse=True)
         if scratch is None
