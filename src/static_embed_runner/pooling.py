@@ -10,12 +10,14 @@ vectors, and a text gets the same bits alone or in any batch.
 Fast form: texts are processed in chunks of at most ``max_cells`` (tokens x dim) gathered values
 (a text longer than that alone, in slices). Per chunk, the distinct ids are decoded once
 (``table.gather`` into a reused :class:`RowScratch` buffer; this is where a 4-bit table pays its
-decoding; a float32 table is indexed directly instead), texts are grouped by token count, and
-each group is one gather into a ``(texts, length, dim)`` block summed along the token axis. Work
-is linear in the number of tokens and memory is bounded by the chunk. (A bag-of-tokens count
-matrix x unique rows, one sgemm per chunk, measured no faster on 2 cores and changes the
-summation order, hence the last bits: up to 3e-6 away from sentence-transformers on N(0, 1)
-tables; see ``bench/bench_pooling_scaling.py``.)
+decoding; a float32 table is indexed directly instead), texts are sorted by token count and cut
+into buckets, and each bucket is one gather into a token-major ``(length, texts, dim)`` block
+summed over its first axis. Decoded rows get one more row of ``-0.0``, the float that leaves
+whatever it is added to unchanged, so neighbouring lengths can share a bucket: the shorter
+texts are padded with it. Work is linear in the number of tokens and memory is bounded by
+the chunk. (A bag-of-tokens count matrix x unique rows, one sgemm per chunk, measured no faster
+on 2 cores and changes the summation order, hence the last bits: up to 3e-6 away from
+sentence-transformers on N(0, 1) tables; see ``bench/bench_pooling_scaling.py``.)
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from itertools import chain
+from itertools import accumulate, chain
 
 import numpy as np
 
@@ -32,6 +34,9 @@ from .io.table import Table
 
 DEFAULT_MAX_CELLS = 1 << 23
 _PYTHON_MIN_MAX = 64
+# Padding one bucket of texts may gather and add before a separate bucket is cheaper (a bucket
+# costs a few microseconds of calls): best between 16 and 32 KiB on the benchmark sentences.
+_PAD_BYTES = 1 << 15
 
 
 class RowScratch:
@@ -209,42 +214,113 @@ def _pool_chunk(
         if scratch is None
         else scratch.distinct(flat, table.vocab_size)
     )
+    pad = len(unique)  # one row past the decoded ones: the padding row
     lent = (
-        nullcontext()
-        if scratch is None
-        else scratch.lend(len(unique), table.dim, table.compute_dtype)
+        nullcontext() if scratch is None else scratch.lend(pad + 1, table.dim, table.compute_dtype)
     )
     with lent as buffer:
-        _sum_groups(table.gather(unique, buffer), index, lengths, out)
+        if buffer is None:
+            buffer = np.empty((pad + 1, table.dim), dtype=table.compute_dtype)
+        table.gather(unique, buffer[:pad])
+        buffer[pad] = -0.0
+        _sum_groups(buffer, index, lengths, out, pad)
 
 
-def _sum_groups(rows: np.ndarray, index: np.ndarray, lengths: np.ndarray, out: np.ndarray) -> None:
+def _sum_groups(
+    rows: np.ndarray,
+    index: np.ndarray,
+    lengths: np.ndarray,
+    out: np.ndarray,
+    pad: int | None = None,
+) -> None:
     """``out[i]`` = mean of ``rows[index[...]]`` over text ``i``'s span of ``index`` (the texts'
-    tokens back to back, ``lengths[i]`` each), one gather and sum per group of equal length."""
-    order = np.argsort(lengths, kind="stable")
+    tokens back to back, ``lengths[i]`` each): texts in length order, one gather and sum per
+    bucket of texts.
+
+    Without ``pad`` a bucket holds the texts of one length. With ``pad``, the index of a row of
+    ``-0.0`` in ``rows``, neighbouring lengths share a bucket, the shorter texts padded with that
+    row up to the bucket's longest: adding ``-0.0`` leaves every float as it is (``-0.0``, NaN
+    and infinities included), and the pads follow a text's tokens, so the sums keep their bits.
+    A bucket saves a gather and a sum (a few microseconds) and pays for its padding rows, so one
+    grows while its padding stays under ``_PAD_BYTES``.
+    """
+    order = lengths.argsort(kind="stable")
     sorted_lengths = lengths[order]
-    sorted_ends = np.cumsum(sorted_lengths)
-    # ``index`` reordered so that the texts follow in length order: the tokens of a group of
-    # equal-length texts are then one contiguous run, a ``(texts, length)`` view.
-    shift = (np.cumsum(lengths) - lengths)[order] - (sorted_ends - sorted_lengths)
-    grouped = index[np.arange(int(sorted_ends[-1])) + np.repeat(shift, sorted_lengths)]
-    # np.take is the faster gather, but copies a whole unaligned (memory-mapped) array first.
-    take = np.take if rows.flags.aligned else _fancy_take
-    group_starts = np.flatnonzero(np.diff(sorted_lengths, prepend=-1)).tolist()
-    group_lengths, ends = sorted_lengths.tolist(), sorted_ends.tolist()
-    for first, last in zip(group_starts, [*group_starts[1:], len(order)], strict=True):
-        length = group_lengths[first]
-        if length == 0:
-            continue
-        begin = ends[first] - length
-        tokens = grouped[begin : begin + (last - first) * length].reshape(last - first, length)
-        total = _sum_tokens(take(rows, tokens, axis=0))
-        total /= total.dtype.type(length)
-        out[order[first:last]] = total
+    first = int(sorted_lengths.searchsorted(1))  # texts without tokens stay zero
+    if first == len(order):
+        return
+    if first:
+        order, sorted_lengths = order[first:], sorted_lengths[first:]
+    buckets = _buckets(sorted_lengths, None if pad is None else rows.shape[1] * rows.itemsize)
+    laid_out, starts = _lay_out(index, lengths, order, buckets, pad)
+    sums = np.empty((len(order), rows.shape[1]), dtype=rows.dtype)
+    aligned = rows.flags.aligned
+    for (begin, stop, width), start in zip(buckets, starts, strict=True):
+        block = laid_out[start : start + width * (stop - begin)].reshape(width, stop - begin)
+        # np.take is the faster gather, but copies a whole unaligned (memory-mapped) array first
+        _sum_tokens(rows.take(block, 0) if aligned else rows[block], sums[begin:stop])
+    sums /= sorted_lengths[:, None].astype(sums.dtype)
+    out[order] = sums
 
 
-def _fancy_take(rows: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
-    return rows[index]
+def _lay_out(
+    index: np.ndarray,
+    lengths: np.ndarray,
+    order: np.ndarray,
+    buckets: list[tuple[int, int, int]],
+    pad: int | None,
+) -> tuple[np.ndarray, list[int]]:
+    """``index`` rearranged into one ``(width, texts)`` block per bucket, back to back, and where
+    each block starts. Column ``j`` of a block holds the bucket's ``j``-th text (``order[first +
+    j]``): its tokens, then ``pad`` up to the width. Token-major blocks make the sum over tokens
+    one contiguous ``(texts, dim)`` addition per position, not one short addition per token."""
+    counts = [stop - first for first, stop, _ in buckets]
+    sizes = [width * count for (_, _, width), count in zip(buckets, counts, strict=True)]
+    starts = [0, *accumulate(sizes)]
+    slots = starts.pop()
+    # Per text: the slot of its first token minus where its tokens start in ``index``; its next
+    # token is its bucket's number of texts further on.
+    shifts = [start - first for start, (first, _, _) in zip(starts, buckets, strict=True)]
+    column = np.zeros(len(lengths), dtype=np.int64)
+    column[order] = np.repeat(shifts, counts) + np.arange(len(order))
+    text_starts = lengths.cumsum() - lengths
+    column -= text_starts
+    tokens = np.arange(len(index))
+    if max(counts) == 1:  # a text per bucket: its tokens stay one run
+        target = tokens + column.repeat(lengths)
+    else:  # first slot + (token - text start) * stride
+        stride = np.ones(len(lengths), dtype=np.int64)
+        stride[order] = np.repeat(counts, counts)
+        target = (column - text_starts * (stride - 1)).repeat(lengths)
+        target += tokens * stride.repeat(lengths)
+    if pad is None or slots == len(index):
+        laid_out = np.empty(slots, dtype=index.dtype)
+    else:
+        laid_out = np.full(slots, pad, dtype=index.dtype)
+    laid_out[target] = index
+    return laid_out, starts
+
+
+def _buckets(sorted_lengths: np.ndarray, row_bytes: int | None) -> list[tuple[int, int, int]]:
+    """``(first, stop, width)`` per bucket of the (ascending) texts; ``row_bytes`` None: one
+    bucket per length, else neighbouring lengths merged while the padding stays small."""
+    changes = (sorted_lengths[1:] != sorted_lengths[:-1]).nonzero()[0] + 1
+    starts = [0, *changes.tolist()]
+    group_lengths = [int(sorted_lengths[0]), *sorted_lengths[changes].tolist()]
+    if row_bytes is None:
+        stops = [*starts[1:], len(sorted_lengths)]
+        return list(zip(starts, stops, group_lengths, strict=True))
+    budget = _PAD_BYTES // row_bytes  # padding rows one bucket may take
+    buckets: list[tuple[int, int, int]] = []
+    first, width, padding = starts[0], group_lengths[0], 0
+    for start, length in zip(starts[1:], group_lengths[1:], strict=True):
+        padding += (start - first) * (length - width)  # the bucket's texts grow to ``length``
+        if padding > budget:
+            buckets.append((first, start, width))
+            first, padding = start, 0
+        width = length
+    buckets.append((first, len(sorted_lengths), width))
+    return buckets
 
 
 def _check_ids(smallest: int, largest: int, table: Table) -> None:
@@ -256,16 +332,18 @@ def _check_ids(smallest: int, largest: int, table: Table) -> None:
         )
 
 
-def _sum_tokens(block: np.ndarray) -> np.ndarray:
-    """Sum ``(..., tokens, dim)`` over the tokens axis, strictly in token order.
+def _sum_tokens(block: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Sum ``(tokens, ...)`` over its first axis, strictly in token order (into ``out``).
 
-    numpy reduces along a non-innermost axis one slice at a time (sequential); with ``dim == 1``
-    the token axis becomes innermost and numpy would switch to pairwise summation, so that case
-    takes the (always sequential) running sum instead.
+    numpy reduces along an outer axis one slice at a time (sequential), starting from zero; a
+    block with one value per token is reduced as a flat array, and numpy would sum that
+    pairwise, so that case takes the (always sequential) running sum instead. That one starts
+    from the first token, which differs from starting at zero only for a total of -0.0 (every
+    token -0.0); adding zero turns that into the +0.0 the other way gives, and changes nothing else.
     """
-    if block.shape[-1] == 1:
-        return np.cumsum(block, axis=-2)[..., -1, :]
-    return np.add.reduce(block, axis=-2)
+    if block.size == block.shape[0]:
+        return np.add(np.cumsum(block, axis=0)[-1], 0, out=out)
+    return np.add.reduce(block, axis=0, out=out)
 
 
 def mean_pool_reference(token_ids: Sequence[Sequence[int]], table: Table) -> np.ndarray:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from static_embed_runner import pooling
 from static_embed_runner.errors import ModelFormatError
 from static_embed_runner.head import SeparableDyT, l2_normalize, truncate
 from static_embed_runner.io.q4 import Q4Table, quantize
@@ -33,6 +34,49 @@ def test_grouped_pooling_is_bit_identical_to_the_plain_algorithm(
     fast = mean_pool(ids, table, max_cells=max_cells)
     assert fast.dtype == np.float32 and fast.flags.c_contiguous and fast.shape == (len(ids), dim)
     assert np.array_equal(fast, mean_pool_reference(ids, table))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ids=st.lists(st.lists(st.integers(0, 49), max_size=40), max_size=25),
+    dim=st.sampled_from([1, 2, 5, 64]),
+    pad_bytes=st.sampled_from([0, 64, 1 << 15, 1 << 30]),
+)
+def test_bucketed_pooling_of_decoded_rows_is_bit_identical_to_the_plain_algorithm(
+    ids: list[list[int]], dim: int, pad_bytes: int
+) -> None:
+    table = DenseTable(_table(50, dim, np.float16))  # rows decoded: padded buckets
+    assert table.direct_rows() is None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pooling, "_PAD_BYTES", pad_bytes)
+        fast = mean_pool(ids, table, scratch=RowScratch())
+    assert np.array_equal(fast, mean_pool_reference(ids, table))
+
+
+@pytest.mark.parametrize("dim", [1, 6])
+def test_padding_with_negative_zero_keeps_every_bit_of_every_sum(dim: int) -> None:
+    """Rows of -0.0, +0.0, infinities, NaN and ordinary values, summed in padded buckets (rows
+    decoded through a mapped table), in one bucket per length (the float32 rows indexed
+    directly) and one token at a time from zero: the same bits, the signs of zeros (a sum of
+    -0.0 rows is +0.0, as from zero) and the NaN payloads included."""
+    raw = _table(8, dim)
+    raw[0] = -0.0
+    raw[1] = 0.0
+    raw[2, ::2], raw[2, 1::2] = np.inf, -np.inf
+    raw[3] = np.float32(np.nan)
+    raw[3, -1] = np.uint32(0x7FC0_1234).view(np.float32)
+    direct = DenseTable(raw)
+    decoded = MappedTable(direct, None, None)
+    ids = [[0], [0, 0], [0, 0, 0, 0], [1, 0], [0, 1, 0], [2, 4], [2, 2, 5], [3, 6], [7, 3, 3], []]
+    ids += [[4, 5, 6, 7][: 1 + i % 4] for i in range(20)]
+    lengths = np.sort([len(seq) for seq in ids if seq])
+    assert len(pooling._buckets(lengths, raw.shape[1] * 4)) < len(set(lengths.tolist()))
+    padded = mean_pool(ids, decoded, scratch=RowScratch()).view(np.uint32)
+    assert np.array_equal(padded, mean_pool(ids, direct).view(np.uint32))
+    reference = mean_pool_reference(ids, direct).view(np.uint32)
+    assert np.array_equal(padded, reference)
+    alone = np.stack([mean_pool_one(seq, table) for seq in ids for table in (direct, decoded)])
+    assert np.array_equal(alone.view(np.uint32), np.repeat(reference, 2, axis=0))
 
 
 def test_a_text_is_pooled_alone_exactly_as_in_a_batch() -> None:
@@ -141,7 +185,9 @@ def test_pooling_through_the_scratch_buffer_is_bit_identical(kind: str, keep_byt
     assert scratch.nbytes == (
         0
         if keep_bytes == 0
-        else len({i for seq in ids for i in seq}) * table.dim * table.compute_dtype.itemsize
+        else (len({i for seq in ids for i in seq}) + 1)  # the decoded rows and a padding row
+        * table.dim
+        * table.compute_dtype.itemsize
     )
     assert np.array_equal(mean_pool(ids[::-1], table, scratch=scratch), first[::-1])
 

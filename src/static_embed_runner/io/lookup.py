@@ -1,13 +1,6 @@
-"""Decoding stored values through lookup tables: float16 bits, and 4-bit codes (``q4.py``).
-
-numpy widens float16 to float32 at about 1.7 ns per value here (no hardware conversion); a
-lookup in a 65,536-entry float32 table (256 KiB, built once by that same cast, so every bit
-pattern, NaN payloads included, maps to exactly what the cast gives) takes about 1 ns.
-"""
+"""Decoding stored codes through a lookup table into a given buffer (4-bit codes, ``q4.py``)."""
 
 from __future__ import annotations
-
-from functools import cache
 
 import numpy as np
 
@@ -25,18 +18,3 @@ def take_in_steps(lut: np.ndarray, keys: np.ndarray, out: np.ndarray) -> np.ndar
     for start in range(0, keys.shape[0], step):
         np.take(lut, keys[start : start + step], out=out[start : start + step], mode="wrap")
     return out
-
-
-@cache
-def float16_lookup() -> np.ndarray:
-    """float16 bits (as uint16) -> float32, built on first use."""
-    return np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
-
-
-def float16_to_float32(halves: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """A 2-D float16 array widened to float32, bit for bit as ``astype`` would; into ``out`` (a
-    C-contiguous float32 array of the same shape) when given."""
-    if out is None:
-        out = np.empty(halves.shape, dtype=np.float32)
-    keys = np.ascontiguousarray(halves).view(np.uint16)
-    return take_in_steps(float16_lookup(), keys, out)
