@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from itertools import accumulate, chain
 
 import numpy as np
@@ -37,18 +37,60 @@ _PYTHON_MIN_MAX = 64
 # Padding one bucket of texts may gather and add before a separate bucket is cheaper (a bucket
 # costs a few microseconds of calls): best between 16 and 32 KiB on the benchmark sentences.
 _PAD_BYTES = 1 << 15
+# Largest gathered block of one bucket, so that the block buffer stays small enough to reserve
+# at load (larger blocks mean fewer calls: 2 MiB is 3-5% slower than 8 MiB on the benchmark
+# sentences, 1 MiB 4-10%).
+_BLOCK_BYTES = 1 << 21
+
+
+class _Lender:
+    """One byte buffer, kept while it is at most ``keep_bytes`` and lent to one user at a time."""
+
+    def __init__(self, keep_bytes: int) -> None:
+        self.keep_bytes = keep_bytes
+        self._lock = threading.Lock()
+        self._buffer = np.empty(0, dtype=np.uint8)
+
+    @property
+    def nbytes(self) -> int:
+        return self._buffer.nbytes
+
+    def reserve(self, nbytes: int) -> None:
+        """Grow to ``min(nbytes, keep_bytes)``, writing every page once."""
+        nbytes = min(nbytes, self.keep_bytes)
+        with self._lock:
+            if self._buffer.nbytes < nbytes:
+                buffer = np.empty(nbytes, dtype=np.uint8)
+                buffer.fill(0)
+                self._buffer = buffer
+
+    @contextmanager
+    def lend(self, nbytes: int) -> Iterator[np.ndarray | None]:
+        """The first ``nbytes`` of the buffer for the ``with`` block, or None when a new array
+        should be used instead (more than ``keep_bytes``, or lent out to another thread)."""
+        if nbytes > self.keep_bytes or not self._lock.acquire(blocking=False):
+            yield None
+            return
+        try:
+            if self._buffer.nbytes < nbytes:  # grow at least twofold: batches vary in size
+                grown = min(self.keep_bytes, max(nbytes, 2 * self._buffer.nbytes))
+                self._buffer = np.empty(grown, dtype=np.uint8)
+            yield self._buffer[:nbytes]
+        finally:
+            self._lock.release()
 
 
 class RowScratch:
-    """Reusable buffers for one chunk's distinct ids and decoded rows (tables without direct rows).
+    """Reusable buffers for one chunk's pooling: its distinct ids and decoded rows (tables without
+    direct rows), and the gathered token blocks and their sums (every table).
 
-    Decoding into a new array of a few megabytes costs a page fault per 4 KiB page whenever the
+    Writing a new array of a few megabytes costs a page fault per 4 KiB page whenever the
     allocator takes that memory fresh from the system, as it does for a process's first batches
-    (2-4 us per fault here: about a third of a first batch's pooling on a 4-bit table). The row
-    buffer is allocated once, kept while it is at most ``keep_bytes`` (8 MiB: 4,096 rows at
-    512-d), and lent to one chunk at a time; a chunk that finds it lent out (another thread) or
-    needs more than ``keep_bytes`` decodes into a new array instead. :meth:`reserve` allocates
-    and touches it ahead of time.
+    (2-4 us per fault here: about a third of a first batch's pooling on a 4-bit table, some 500
+    faults on a 1024-d one). Each buffer is allocated once, kept while it is at most
+    ``keep_bytes`` (8 MiB: 4,096 rows at 512-d), and lent to one chunk at a time; a chunk that
+    finds one lent out (another thread) or needs more than ``keep_bytes`` uses a new array
+    instead. :meth:`reserve` allocates and touches them ahead of time.
 
     The distinct ids come from two vocabulary-sized marks kept the same way (:meth:`distinct`,
     5 bytes per token): marking the ids and reading the marks back is linear, where ``np.unique``
@@ -57,44 +99,42 @@ class RowScratch:
 
     def __init__(self, keep_bytes: int = 1 << 23) -> None:
         self.keep_bytes = keep_bytes
-        self._lock = threading.Lock()
-        self._buffer = np.empty(0, dtype=np.uint8)
+        self._rows = _Lender(keep_bytes)
+        self._blocks = _Lender(keep_bytes)
         self._marks_lock = threading.Lock()
         self._seen = np.zeros(0, dtype=bool)  # all False between calls
         self._slot = np.zeros(0, dtype=np.int32)
 
     @property
     def nbytes(self) -> int:
-        return self._buffer.nbytes
+        """Bytes held for decoded rows."""
+        return self._rows.nbytes
 
-    def reserve(self, nbytes: int, vocab_size: int = 0) -> None:
-        """Grow the row buffer to ``min(nbytes, keep_bytes)`` and the marks to ``vocab_size``
-        tokens (when they fit in ``keep_bytes``), writing every page of them once."""
-        nbytes = min(nbytes, self.keep_bytes)
-        with self._lock:
-            if self._buffer.nbytes < nbytes:
-                buffer = np.empty(nbytes, dtype=np.uint8)
-                buffer.fill(0)
-                self._buffer = buffer
+    @property
+    def block_nbytes(self) -> int:
+        """Bytes held for gathered token blocks and their sums."""
+        return self._blocks.nbytes
+
+    def reserve(self, nbytes: int, vocab_size: int = 0, block_bytes: int = 0) -> None:
+        """Grow the row buffer to ``min(nbytes, keep_bytes)``, the block buffer to
+        ``min(block_bytes, keep_bytes)`` and the marks to ``vocab_size`` tokens (when they fit in
+        ``keep_bytes``), writing every page of them once."""
+        self._rows.reserve(nbytes)
+        self._blocks.reserve(block_bytes)
         if self._marks_fit(vocab_size):
             with self._marks_lock:
                 self._grow_marks(vocab_size)
 
     @contextmanager
     def lend(self, rows: int, dim: int, dtype: np.dtype) -> Iterator[np.ndarray | None]:
-        """A C-contiguous ``(rows, dim)`` ``dtype`` view of the buffer for the ``with`` block, or
-        None when a new array should be used instead."""
-        nbytes = rows * dim * dtype.itemsize
-        if nbytes > self.keep_bytes or not self._lock.acquire(blocking=False):
-            yield None
-            return
-        try:
-            if self._buffer.nbytes < nbytes:  # grow at least twofold: batches vary in size
-                grown = min(self.keep_bytes, max(nbytes, 2 * self._buffer.nbytes))
-                self._buffer = np.empty(grown, dtype=np.uint8)
-            yield self._buffer[:nbytes].view(dtype).reshape(rows, dim)
-        finally:
-            self._lock.release()
+        """A C-contiguous ``(rows, dim)`` ``dtype`` view of the row buffer for the ``with``
+        block, or None when a new array should be used instead."""
+        with self._rows.lend(rows * dim * dtype.itemsize) as raw:
+            yield None if raw is None else raw.view(dtype).reshape(rows, dim)
+
+    def lend_blocks(self, nbytes: int) -> AbstractContextManager[np.ndarray | None]:
+        """``nbytes`` of the block buffer (uint8) for the ``with`` block, or None."""
+        return self._blocks.lend(nbytes)
 
     def distinct(self, ids: np.ndarray, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
         """``np.unique(ids, return_inverse=True)`` for 1-D ``ids`` in ``[0, vocab_size)``: the
@@ -164,6 +204,12 @@ def mean_pool(
     return out
 
 
+def block_bytes_for(texts: int, row_bytes: int) -> int:
+    """Block-buffer bytes a chunk of ``texts`` texts needs (their sums and one bucket's gathered
+    rows), unless one of its texts alone gathers more than ``_BLOCK_BYTES``."""
+    return texts * row_bytes + _BLOCK_BYTES
+
+
 def mean_pool_one(
     token_ids: Sequence[int], table: Table, *, max_cells: int = DEFAULT_MAX_CELLS
 ) -> np.ndarray:
@@ -207,7 +253,7 @@ def _pool_chunk(
     _check_ids(int(flat.min()), int(flat.max()), table)
     rows = table.direct_rows()
     if rows is not None:  # index the stored table itself, no distinct-id pass
-        _sum_groups(rows, flat, lengths, out)
+        _sum_groups(rows, flat, lengths, out, scratch=scratch)
         return
     unique, index = (
         np.unique(flat, return_inverse=True)
@@ -223,7 +269,7 @@ def _pool_chunk(
             buffer = np.empty((pad + 1, table.dim), dtype=table.compute_dtype)
         table.gather(unique, buffer[:pad])
         buffer[pad] = -0.0
-        _sum_groups(buffer, index, lengths, out, pad)
+        _sum_groups(buffer, index, lengths, out, pad, scratch)
 
 
 def _sum_groups(
@@ -232,6 +278,7 @@ def _sum_groups(
     lengths: np.ndarray,
     out: np.ndarray,
     pad: int | None = None,
+    scratch: RowScratch | None = None,
 ) -> None:
     """``out[i]`` = mean of ``rows[index[...]]`` over text ``i``'s span of ``index`` (the texts'
     tokens back to back, ``lengths[i]`` each): texts in length order, one gather and sum per
@@ -242,7 +289,8 @@ def _sum_groups(
     row up to the bucket's longest: adding ``-0.0`` leaves every float as it is (``-0.0``, NaN
     and infinities included), and the pads follow a text's tokens, so the sums keep their bits.
     A bucket saves a gather and a sum (a few microseconds) and pays for its padding rows, so one
-    grows while its padding stays under ``_PAD_BYTES``.
+    grows while its padding stays under ``_PAD_BYTES``. The sums and each bucket's gathered block
+    go into ``scratch``'s block buffer when it is free.
     """
     order = lengths.argsort(kind="stable")
     sorted_lengths = lengths[order]
@@ -251,16 +299,34 @@ def _sum_groups(
         return
     if first:
         order, sorted_lengths = order[first:], sorted_lengths[first:]
-    buckets = _buckets(sorted_lengths, None if pad is None else rows.shape[1] * rows.itemsize)
+    row_bytes = rows.shape[1] * rows.itemsize
+    buckets = _buckets(sorted_lengths, row_bytes, pad is not None)
     laid_out, starts = _lay_out(index, lengths, order, buckets, pad)
-    sums = np.empty((len(order), rows.shape[1]), dtype=rows.dtype)
+    sums_bytes = len(order) * row_bytes
+    space_bytes = (
+        sums_bytes + max(width * (stop - first) for first, stop, width in buckets) * row_bytes
+    )
+    # np.take is the faster gather, but copies a whole unaligned (memory-mapped) array first; it
+    # writes into the lent space only then (with "clip": every index is in range, and "raise"
+    # would gather into a temporary first).
     aligned = rows.flags.aligned
-    for (begin, stop, width), start in zip(buckets, starts, strict=True):
-        block = laid_out[start : start + width * (stop - begin)].reshape(width, stop - begin)
-        # np.take is the faster gather, but copies a whole unaligned (memory-mapped) array first
-        _sum_tokens(rows.take(block, 0) if aligned else rows[block], sums[begin:stop])
-    sums /= sorted_lengths[:, None].astype(sums.dtype)
-    out[order] = sums
+    lent = nullcontext() if scratch is None or not aligned else scratch.lend_blocks(space_bytes)
+    with lent as space:
+        if space is None:
+            sums = np.empty((len(order), rows.shape[1]), dtype=rows.dtype)
+        else:
+            sums = space[:sums_bytes].view(rows.dtype).reshape(len(order), rows.shape[1])
+        for (begin, stop, width), start in zip(buckets, starts, strict=True):
+            block = laid_out[start : start + width * (stop - begin)].reshape(width, stop - begin)
+            if space is None:
+                gathered = rows.take(block, 0) if aligned else rows[block]
+            else:
+                target = space[sums_bytes : sums_bytes + block.size * row_bytes]
+                target = target.view(rows.dtype).reshape(*block.shape, rows.shape[1])
+                gathered = rows.take(block, 0, out=target, mode="clip")
+            _sum_tokens(gathered, sums[begin:stop])
+        sums /= sorted_lengths[:, None].astype(sums.dtype)
+        out[order] = sums
 
 
 def _lay_out(
@@ -301,25 +367,32 @@ def _lay_out(
     return laid_out, starts
 
 
-def _buckets(sorted_lengths: np.ndarray, row_bytes: int | None) -> list[tuple[int, int, int]]:
-    """``(first, stop, width)`` per bucket of the (ascending) texts; ``row_bytes`` None: one
-    bucket per length, else neighbouring lengths merged while the padding stays small."""
+def _buckets(sorted_lengths: np.ndarray, row_bytes: int, pad: bool) -> list[tuple[int, int, int]]:
+    """``(first, stop, width)`` per bucket of the (ascending) texts: one per length, or with
+    ``pad`` neighbouring lengths merged while the padding stays under ``_PAD_BYTES``; then cut so
+    that no bucket gathers more than ``_BLOCK_BYTES`` (unless one text alone does)."""
     changes = (sorted_lengths[1:] != sorted_lengths[:-1]).nonzero()[0] + 1
-    starts = [0, *changes.tolist()]
+    starts = [0, *changes.tolist(), len(sorted_lengths)]
     group_lengths = [int(sorted_lengths[0]), *sorted_lengths[changes].tolist()]
-    if row_bytes is None:
-        stops = [*starts[1:], len(sorted_lengths)]
-        return list(zip(starts, stops, group_lengths, strict=True))
-    budget = _PAD_BYTES // row_bytes  # padding rows one bucket may take
-    buckets: list[tuple[int, int, int]] = []
-    first, width, padding = starts[0], group_lengths[0], 0
-    for start, length in zip(starts[1:], group_lengths[1:], strict=True):
-        padding += (start - first) * (length - width)  # the bucket's texts grow to ``length``
-        if padding > budget:
-            buckets.append((first, start, width))
-            first, padding = start, 0
-        width = length
-    buckets.append((first, len(sorted_lengths), width))
+    merged: list[tuple[int, int, int]] = []
+    if pad:
+        budget = _PAD_BYTES // row_bytes  # padding rows one bucket may take
+        first, width, padding = 0, group_lengths[0], 0
+        for start, length in zip(starts[1:-1], group_lengths[1:], strict=True):
+            padding += (start - first) * (length - width)  # the bucket's texts grow to ``length``
+            if padding > budget:
+                merged.append((first, start, width))
+                first, padding = start, 0
+            width = length
+        merged.append((first, len(sorted_lengths), width))
+    else:
+        merged = list(zip(starts[:-1], starts[1:], group_lengths, strict=True))
+    buckets = []
+    for first, stop, width in merged:
+        step = max(1, _BLOCK_BYTES // (width * row_bytes))  # texts per cut
+        buckets.extend(
+            (begin, min(begin + step, stop), width) for begin in range(first, stop, step)
+        )
     return buckets
 
 

@@ -26,7 +26,7 @@ from .head import Head, l2_normalize, truncate
 from .io.prefetch import prefetch as start_prefetch
 from .io.prefetch import usable_cpus
 from .io.table import Table
-from .pooling import RowScratch, mean_pool, mean_pool_one
+from .pooling import RowScratch, block_bytes_for, mean_pool, mean_pool_one
 from .tokenizer.backend import BACKENDS, Backend, TokenizerLike, load_tokenizer
 from .tokenizer.truncation import Truncation
 
@@ -37,6 +37,8 @@ _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 # Decoded rows the background warm-up makes room for: a batch of a few hundred sentences has
 # about 1,200 distinct tokens (4 MiB at 512-d float32).
 _RESERVED_ROWS = 2048
+# Texts whose sums (and largest bucket of gathered rows) it makes room for.
+_RESERVED_TEXTS = 512
 
 
 class StaticEmbedRunner:
@@ -75,8 +77,9 @@ class StaticEmbedRunner:
 
         ``prefetch``: map a memory-mapped table's pages in a background thread while the tokenizer
         loads, so the first batch does not pay a page fault per row (see :mod:`.io.prefetch`);
-        for a table whose rows are decoded (4-bit, float16, mapped), that thread also allocates
-        the buffer they are decoded into. The table's pages then count as resident memory
+        that thread also allocates the buffer a batch gathers its tokens' rows into and, for a
+        table whose rows are decoded (4-bit, float16, mapped), the buffer they are decoded into
+        (see :class:`.pooling.RowScratch`). The table's pages then count as resident memory
         (shared with the page cache, not copied). None (default) prefetches when the process may
         use at least two CPUs; False never does, True always does.
         """
@@ -199,13 +202,14 @@ class StaticEmbedRunner:
         )
 
 
-def _reserve_for(table: Table, scratch: RowScratch) -> Callable[[], None] | None:
-    """The warm-up step that sizes ``scratch`` for ``table``'s decoded rows and distinct-id
-    marks, if the table decodes its rows."""
+def _reserve_for(table: Table, scratch: RowScratch) -> Callable[[], None]:
+    """The warm-up step that sizes ``scratch`` for ``table``: its gathered token blocks, and the
+    decoded rows and distinct-id marks of a table that decodes its rows."""
+    row_bytes = table.dim * table.compute_dtype.itemsize
+    block_bytes = block_bytes_for(_RESERVED_TEXTS, row_bytes)
     if table.direct_rows() is not None:
-        return None
-    nbytes = _RESERVED_ROWS * table.dim * table.compute_dtype.itemsize
-    return lambda: scratch.reserve(nbytes, table.vocab_size)
+        return lambda: scratch.reserve(0, block_bytes=block_bytes)
+    return lambda: scratch.reserve(_RESERVED_ROWS * row_bytes, table.vocab_size, block_bytes)
 
 
 def _configure(tokenizer: TokenizerLike, parts: ModelParts) -> TokenizerLike:

@@ -14,7 +14,13 @@ from static_embed_runner.errors import ModelFormatError
 from static_embed_runner.head import SeparableDyT, l2_normalize, truncate
 from static_embed_runner.io.q4 import Q4Table, quantize
 from static_embed_runner.io.table import DenseTable, MappedTable
-from static_embed_runner.pooling import RowScratch, mean_pool, mean_pool_one, mean_pool_reference
+from static_embed_runner.pooling import (
+    RowScratch,
+    block_bytes_for,
+    mean_pool,
+    mean_pool_one,
+    mean_pool_reference,
+)
 
 
 def _table(vocab: int, dim: int, dtype=np.float32, seed: int = 0) -> np.ndarray:
@@ -41,16 +47,23 @@ def test_grouped_pooling_is_bit_identical_to_the_plain_algorithm(
     ids=st.lists(st.lists(st.integers(0, 49), max_size=40), max_size=25),
     dim=st.sampled_from([1, 2, 5, 64]),
     pad_bytes=st.sampled_from([0, 64, 1 << 15, 1 << 30]),
+    block_bytes=st.sampled_from([1, 256, 1 << 20]),
+    decoded=st.booleans(),
 )
-def test_bucketed_pooling_of_decoded_rows_is_bit_identical_to_the_plain_algorithm(
-    ids: list[list[int]], dim: int, pad_bytes: int
+def test_bucketed_pooling_is_bit_identical_to_the_plain_algorithm(
+    ids: list[list[int]], dim: int, pad_bytes: int, block_bytes: int, decoded: bool
 ) -> None:
-    table = DenseTable(_table(50, dim, np.float16))  # rows decoded: padded buckets
-    assert table.direct_rows() is None
+    """Buckets merged by padding (decoded rows only) and cut to a block size, through the
+    scratch buffers or without them."""
+    table = DenseTable(_table(50, dim, np.float16 if decoded else np.float32))
+    assert (table.direct_rows() is None) == decoded
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pooling, "_PAD_BYTES", pad_bytes)
+        patch.setattr(pooling, "_BLOCK_BYTES", block_bytes)
         fast = mean_pool(ids, table, scratch=RowScratch())
-    assert np.array_equal(fast, mean_pool_reference(ids, table))
+        plain = mean_pool(ids, table)
+    expected = mean_pool_reference(ids, table)
+    assert np.array_equal(fast, expected) and np.array_equal(plain, expected)
 
 
 @pytest.mark.parametrize("dim", [1, 6])
@@ -70,7 +83,9 @@ def test_padding_with_negative_zero_keeps_every_bit_of_every_sum(dim: int) -> No
     ids = [[0], [0, 0], [0, 0, 0, 0], [1, 0], [0, 1, 0], [2, 4], [2, 2, 5], [3, 6], [7, 3, 3], []]
     ids += [[4, 5, 6, 7][: 1 + i % 4] for i in range(20)]
     lengths = np.sort([len(seq) for seq in ids if seq])
-    assert len(pooling._buckets(lengths, raw.shape[1] * 4)) < len(set(lengths.tolist()))
+    assert len(pooling._buckets(lengths, dim * 4, True)) < len(
+        pooling._buckets(lengths, dim * 4, False)
+    )
     padded = mean_pool(ids, decoded, scratch=RowScratch()).view(np.uint32)
     assert np.array_equal(padded, mean_pool(ids, direct).view(np.uint32))
     reference = mean_pool_reference(ids, direct).view(np.uint32)
@@ -275,6 +290,36 @@ def test_reserving_sizes_the_distinct_id_marks_only_when_they_fit_in_the_buffer_
     assert len(scratch._seen) == 1000 and not scratch._seen.any()
     scratch.reserve(0, vocab_size=1001)  # 5 bytes per token would pass keep_bytes
     assert len(scratch._seen) == 1000
+
+
+@pytest.mark.parametrize("decoded", [False, True])
+def test_a_chunk_gathers_into_the_reserved_block_buffer_and_the_next_batch_reuses_it(
+    decoded: bool,
+) -> None:
+    raw = _table(300, 16)
+    table = DenseTable(raw.astype(np.float16) if decoded else raw)
+    rng = np.random.default_rng(9)
+    ids = [rng.integers(0, 300, size=n).tolist() for n in rng.integers(0, 50, size=40)]
+    scratch = RowScratch()
+    scratch.reserve(0, block_bytes=block_bytes_for(len(ids), 16 * 4))
+    held = scratch._blocks._buffer
+    held.fill(0xFF)  # NaN bytes: a sum read from stale memory would show
+    first = mean_pool(ids, table, scratch=scratch)
+    assert np.array_equal(first, mean_pool_reference(ids, table))
+    assert scratch._blocks._buffer is held and not (held == 0xFF).all()  # written, not grown
+    assert np.array_equal(mean_pool(ids[::-1], table, scratch=scratch), first[::-1])
+    assert scratch._blocks._buffer is held
+
+
+def test_a_chunk_finding_the_block_buffer_lent_out_gathers_into_new_arrays() -> None:
+    table = DenseTable(_table(300, 16))
+    ids = [[1, 2, 3], [4, 5], [6, 7, 8], [9]]
+    scratch = RowScratch()
+    with scratch.lend_blocks(64) as lent:  # what a concurrent chunk looks like from here
+        assert lent is not None
+        busy = mean_pool(ids, table, scratch=scratch)
+    assert np.array_equal(busy, mean_pool_reference(ids, table))
+    assert scratch.block_nbytes == 64
 
 
 def test_threads_sharing_one_scratch_buffer_get_their_own_exact_vectors() -> None:

@@ -15,6 +15,7 @@ from runtime.reference_models import Reference, SseModel
 from static_embed_runner import runner as runner_module
 from static_embed_runner.io import prefetch as prefetch_module
 from static_embed_runner.io.prefetch import is_memory_mapped, prefetch
+from static_embed_runner.pooling import block_bytes_for
 from static_embed_runner.runner import StaticEmbedRunner
 
 MIB = 1 << 20
@@ -142,18 +143,22 @@ def test_a_prefetched_q4_table_hands_over_its_packed_codes_and_scales(
     assert scales.shape == (runner._table.vocab_size,)
 
 
-def test_prefetch_reserves_the_decoding_buffer_and_id_marks_only_for_tables_that_decode_rows(
+def test_prefetch_reserves_the_block_buffer_and_for_decoded_rows_their_buffer_and_id_marks(
     sse_models: dict[str, SseModel],
     st_references: dict[str, Reference],
     started: list[tuple[np.ndarray, ...]],
 ) -> None:
     packed = StaticEmbedRunner.load(sse_models["head"].path, prefetch=True)
-    assert packed._scratch.nbytes == 2048 * packed.dim * 4
+    row_bytes = packed.dim * 4
+    assert packed._scratch.nbytes == 2048 * row_bytes
+    assert packed._scratch.block_nbytes == block_bytes_for(512, row_bytes)
     assert len(packed._scratch._seen) == packed._table.vocab_size
     unprefetched = StaticEmbedRunner.load(sse_models["head"].path, prefetch=False)
     assert unprefetched._scratch.nbytes == 0 and len(unprefetched._scratch._seen) == 0
+    assert unprefetched._scratch.block_nbytes == 0
     direct = StaticEmbedRunner.load(st_references["bert"].path, prefetch=True)
     assert direct._table.direct_rows() is not None and direct._scratch.nbytes == 0
+    assert direct._scratch.block_nbytes == block_bytes_for(512, direct.dim * 4)
     assert len(direct._scratch._seen) == 0
 
 
