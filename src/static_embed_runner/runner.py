@@ -34,11 +34,11 @@ TABLES = ("q4", "f32")
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "data" / "default_model"
 DEFAULT_BATCH_SIZE = 1024
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-# Decoded rows the background warm-up makes room for: a batch of a few hundred sentences has
-# about 1,200 distinct tokens (4 MiB at 512-d float32).
-_RESERVED_ROWS = 2048
-# Texts whose sums (and largest bucket of gathered rows) it makes room for.
-_RESERVED_TEXTS = 512
+# What the background warm-up makes room for, a first batch of a few hundred sentences: about
+# 1,200 distinct tokens to decode (2.5 MiB at 512-d float32), and the sums of 256 texts beside
+# one bucket of gathered rows (see pooling.block_bytes_for). A larger batch grows the buffers.
+_RESERVED_ROWS = 1280
+_RESERVED_TEXTS = 256
 
 
 class StaticEmbedRunner:

@@ -150,15 +150,15 @@ def test_prefetch_reserves_the_block_buffer_and_for_decoded_rows_their_buffer_an
 ) -> None:
     packed = StaticEmbedRunner.load(sse_models["head"].path, prefetch=True)
     row_bytes = packed.dim * 4
-    assert packed._scratch.nbytes == 2048 * row_bytes
-    assert packed._scratch.block_nbytes == block_bytes_for(512, row_bytes)
+    assert packed._scratch.nbytes == 1280 * row_bytes
+    assert packed._scratch.block_nbytes == block_bytes_for(256, row_bytes)
     assert len(packed._scratch._seen) == packed._table.vocab_size
     unprefetched = StaticEmbedRunner.load(sse_models["head"].path, prefetch=False)
     assert unprefetched._scratch.nbytes == 0 and len(unprefetched._scratch._seen) == 0
     assert unprefetched._scratch.block_nbytes == 0
     direct = StaticEmbedRunner.load(st_references["bert"].path, prefetch=True)
     assert direct._table.direct_rows() is not None and direct._scratch.nbytes == 0
-    assert direct._scratch.block_nbytes == block_bytes_for(512, direct.dim * 4)
+    assert direct._scratch.block_nbytes == block_bytes_for(256, direct.dim * 4)
     assert len(direct._scratch._seen) == 0
 
 
