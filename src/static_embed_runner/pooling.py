@@ -183,8 +183,8 @@ def mean_pool(
 ) -> np.ndarray:
     """Average the rows of each text's tokens: a float32 C-contiguous ``(len(token_ids), dim)``.
 
-    ``scratch`` holds the decoded distinct rows of tables that decode them (see
-    :class:`RowScratch`); without it they go to a new array per chunk."""
+    ``scratch`` holds each chunk's gathered rows and sums, and the decoded distinct rows of
+    tables that decode them (see :class:`RowScratch`); without it they go to new arrays."""
     n = len(token_ids)
     out = np.zeros((n, table.dim), dtype=np.float32)
     max_tokens = _max_tokens(table, max_cells)
