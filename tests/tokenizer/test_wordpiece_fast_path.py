@@ -180,3 +180,96 @@ def test_threads_sharing_a_fresh_model_get_the_greedy_ids(
     for thread in threads:
         thread.join()
     assert all(results[seed] == expected for seed in range(4))
+
+
+# ------------------------------------------------- first sight in the pipeline: one-char misses
+
+
+def _pipeline_json(model: object) -> str:
+    from tokenizers import Tokenizer as RustTokenizer
+    from tokenizers import normalizers, pre_tokenizers
+
+    tokenizer = RustTokenizer(model)
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    return tokenizer.to_str()
+
+
+SHORTCUT_TEXTS = [
+    "駅は日本の東にある",  # CJK characters: each its own pre-token, most missing from the vocab
+    "かな and カタカナ, 한국어 😀 ok!",
+    "日 本 x 日本語 ?",
+    "",
+    "unknown ☃ snowman ☃ again",
+]
+SHORTCUT_VOCAB = [UNK, "日", "本", "x", "##本", "ok", "!", "?", ",", "and", "か", "##な"]
+
+
+def _spied_pipeline(json_text: str) -> tuple[object, list[str]]:
+    """The pure-Python tokenizer with its model's ``tokenize`` recording every word it gets."""
+    from static_embed_runner.tokenizer.pipeline import Tokenizer
+
+    tokenizer = Tokenizer.from_str(json_text)
+    seen: list[str] = []
+    tokenize = tokenizer.model.tokenize
+
+    def spy(word: str) -> list[int]:
+        seen.append(word)
+        return tokenize(word)
+
+    tokenizer.model.tokenize = spy
+    return tokenizer, seen
+
+
+@pytest.mark.parametrize("kind", ["WordPiece", "WordLevel"])
+def test_characters_the_vocab_lacks_become_unk_without_a_model_call(kind: str) -> None:
+    from tokenizers import Tokenizer as RustTokenizer
+
+    vocab = {token: i for i, token in enumerate(SHORTCUT_VOCAB)}
+    model = (
+        rust_models.WordPiece(vocab, unk_token=UNK)
+        if kind == "WordPiece"
+        else rust_models.WordLevel(vocab, unk_token=UNK)
+    )
+    json_text = _pipeline_json(model)
+    reference = RustTokenizer.from_str(json_text)
+    expected = [reference.encode(t, add_special_tokens=False).ids for t in SHORTCUT_TEXTS]
+    tokenizer, seen = _spied_pipeline(json_text)
+    assert tokenizer.encode_batch(SHORTCUT_TEXTS) == expected
+    words = [
+        word
+        for text in SHORTCUT_TEXTS
+        for word, _ in reference.pre_tokenizer.pre_tokenize_str(
+            reference.normalizer.normalize_str(text)
+        )
+    ]
+    lacking = {word for word in words if len(word) == 1 and word not in vocab}
+    assert {"駅", "☃", "😀", "は"} <= lacking  # the shortcut was needed ...
+    assert not lacking & set(seen), seen  # ... and taken: the model never saw those words
+    assert any(len(word) > 1 for word in seen)  # while longer unknown words still went to it
+    assert tokenizer.encode("駅 ☃") == [vocab[UNK], vocab[UNK]]  # answered from the cache now
+
+
+def test_a_lacking_character_without_an_unk_token_still_raises_naming_it() -> None:
+    from static_embed_runner.errors import TokenizerInputError
+
+    vocab = {token: i for i, token in enumerate(SHORTCUT_VOCAB) if token != UNK}
+    tokenizer, seen = _spied_pipeline(_pipeline_json(rust_models.WordPiece(vocab, unk_token=UNK)))
+    assert tokenizer.encode("日本") == [vocab["日"], vocab["本"]]
+    with pytest.raises(TokenizerInputError, match="駅"):
+        tokenizer.encode("日 駅")
+    assert seen == ["駅"]
+
+
+def test_a_zero_character_word_limit_makes_every_word_unk_through_the_model() -> None:
+    from tokenizers import Tokenizer as RustTokenizer
+
+    vocab = {token: i for i, token in enumerate(SHORTCUT_VOCAB)}
+    json_text = _pipeline_json(
+        rust_models.WordPiece(vocab, unk_token=UNK, max_input_chars_per_word=0)
+    )
+    reference = RustTokenizer.from_str(json_text)
+    tokenizer, seen = _spied_pipeline(json_text)
+    for text in SHORTCUT_TEXTS:
+        assert tokenizer.encode(text) == reference.encode(text, add_special_tokens=False).ids
+    assert "日" in seen and "駅" in seen

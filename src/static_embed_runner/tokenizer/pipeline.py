@@ -10,7 +10,9 @@ One text flows through the same stages as in the reference ``TokenizerImpl``:
    begins at offset 0 of the input, which Metaspace's ``prepend_scheme: first`` needs);
 4. every pre-token is turned into ids by the model, memoised per pre-token in a bounded cache (a
    model whose vocab entries are their own tokens, ``single_token_words``, answers a first-sight
-   vocab word with one lookup, without a model call: about 1 ms of a 236-sentence first batch);
+   vocab word with one lookup, without a model call: about 1 ms of a 236-sentence first batch;
+   where every one-character word missing from that vocab has the same ids, ``one_char_miss``,
+   such a word skips the model too: CJK characters a BERT vocab lacks, each its own pre-token);
 5. the ``truncation`` block of tokenizer.json is applied (``max_length`` and ``direction``).
 
 ``encode(text)`` equals ``tokenizers.Tokenizer.encode(text, add_special_tokens=False).ids`` for
@@ -85,6 +87,7 @@ class Tokenizer:
             cache if cache is not None else BoundedCache()
         )
         self._whole_words, self._whole_word_limit = model.single_token_words()
+        self._one_char_miss = model.one_char_miss() if self._whole_word_limit else None
 
     @classmethod
     def from_file(cls, path: str | Path) -> Tokenizer:
@@ -162,6 +165,7 @@ class Tokenizer:
         pre_tokenize = self.pre_tokenizer.pre_tokenize if self.pre_tokenizer is not None else None
         whole_get = self._whole_words.get
         limit = self._whole_word_limit
+        one_char_miss = self._one_char_miss
         for piece, token_id, at_start in self._segments(text):
             if token_id is not None:
                 ids.append(token_id)
@@ -169,10 +173,13 @@ class Tokenizer:
             words = pre_tokenize(piece, at_start) if pre_tokenize is not None else (piece,)
             for word in words:
                 found = cache_get(word)
-                if found is None:  # first sight: a word that is its own token skips the model
-                    token_id = whole_get(word)
+                if found is None:  # first sight: a word that is its own token skips the model,
+                    token_id = whole_get(word)  # and so does a character the vocab lacks
                     if token_id is not None and 0 < len(word) <= limit:
                         found = (token_id,)
+                        cache_put(word, found)
+                    elif token_id is None and one_char_miss is not None and len(word) == 1:
+                        found = one_char_miss
                         cache_put(word, found)
                     else:
                         found = self._tokenize_word(word)

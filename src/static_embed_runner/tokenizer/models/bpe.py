@@ -83,6 +83,10 @@ class BPE(DictVocab):
         """With ``ignore_merges`` a word that is a vocab entry is that one token; else none."""
         return (self.vocab, sys.maxsize) if self.ignore_merges else ({}, 0)
 
+    def one_char_miss(self) -> None:
+        """None: a character missing from the vocab may become byte-fallback tokens or unk."""
+        return None
+
     def tokenize(self, word: str) -> list[int]:
         """Token ids for one non-empty pre-token."""
         if self.ignore_merges:

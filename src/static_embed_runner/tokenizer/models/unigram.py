@@ -54,6 +54,10 @@ class Unigram:
         """None: a word that is a piece may still score better split into other pieces."""
         return {}, 0
 
+    def one_char_miss(self) -> None:
+        """None: a character missing from the pieces may become byte-fallback pieces or unk."""
+        return None
+
     def tokenize(self, word: str) -> list[int]:
         """Token ids for one non-empty pre-token."""
         ids: list[int] = []

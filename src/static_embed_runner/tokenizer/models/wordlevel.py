@@ -24,6 +24,11 @@ class WordLevel(DictVocab):
         """Every vocab entry is its own token, whatever its length."""
         return self.vocab, sys.maxsize
 
+    def one_char_miss(self) -> tuple[int, ...] | None:
+        """Every word that is no vocab entry is the unk token (None without one: :meth:`tokenize`
+        then raises, naming the word)."""
+        return None if self.unk_id is None else (self.unk_id,)
+
     def tokenize(self, word: str) -> list[int]:
         """Token ids for one non-empty pre-token."""
         token_id = self.vocab.get(word, self.unk_id)

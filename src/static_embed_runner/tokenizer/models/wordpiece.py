@@ -44,6 +44,11 @@ class WordPiece(DictVocab):
         """A vocab entry of at most ``max_input_chars_per_word`` characters is its own token."""
         return self.vocab, self.max_input_chars_per_word
 
+    def one_char_miss(self) -> tuple[int, ...] | None:
+        """A one-character word that is no vocab entry has no shorter candidate: the unk token
+        (None without one: :meth:`tokenize` then raises, naming the word)."""
+        return None if self.unk_id is None else (self.unk_id,)
+
     def tokenize(self, word: str) -> list[int]:
         """Token ids for one non-empty pre-token."""
         n = len(word)
