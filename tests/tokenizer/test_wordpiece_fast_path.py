@@ -18,9 +18,13 @@ import pytest
 from corpus import CORPUS, TOKENIZER_FIXTURES
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tokenizers import Tokenizer as ReferenceTokenizer
 from tokenizers import models as rust_models
+from tokenizers import normalizers, pre_tokenizers
 
+from static_embed_runner.errors import TokenizerInputError
 from static_embed_runner.tokenizer.models.wordpiece import WordPiece
+from static_embed_runner.tokenizer.pipeline import Tokenizer
 
 UNK = "[UNK]"
 
@@ -186,10 +190,7 @@ def test_threads_sharing_a_fresh_model_get_the_greedy_ids(
 
 
 def _pipeline_json(model: object) -> str:
-    from tokenizers import Tokenizer as RustTokenizer
-    from tokenizers import normalizers, pre_tokenizers
-
-    tokenizer = RustTokenizer(model)
+    tokenizer = ReferenceTokenizer(model)
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     return tokenizer.to_str()
@@ -205,10 +206,8 @@ SHORTCUT_TEXTS = [
 SHORTCUT_VOCAB = [UNK, "日", "本", "x", "##本", "ok", "!", "?", ",", "and", "か", "##な"]
 
 
-def _spied_pipeline(json_text: str) -> tuple[object, list[str]]:
+def _spied_pipeline(json_text: str) -> tuple[Tokenizer, list[str]]:
     """The pure-Python tokenizer with its model's ``tokenize`` recording every word it gets."""
-    from static_embed_runner.tokenizer.pipeline import Tokenizer
-
     tokenizer = Tokenizer.from_str(json_text)
     seen: list[str] = []
     tokenize = tokenizer.model.tokenize
@@ -223,8 +222,6 @@ def _spied_pipeline(json_text: str) -> tuple[object, list[str]]:
 
 @pytest.mark.parametrize("kind", ["WordPiece", "WordLevel"])
 def test_characters_the_vocab_lacks_become_unk_without_a_model_call(kind: str) -> None:
-    from tokenizers import Tokenizer as RustTokenizer
-
     vocab = {token: i for i, token in enumerate(SHORTCUT_VOCAB)}
     model = (
         rust_models.WordPiece(vocab, unk_token=UNK)
@@ -232,7 +229,7 @@ def test_characters_the_vocab_lacks_become_unk_without_a_model_call(kind: str) -
         else rust_models.WordLevel(vocab, unk_token=UNK)
     )
     json_text = _pipeline_json(model)
-    reference = RustTokenizer.from_str(json_text)
+    reference = ReferenceTokenizer.from_str(json_text)
     expected = [reference.encode(t, add_special_tokens=False).ids for t in SHORTCUT_TEXTS]
     tokenizer, seen = _spied_pipeline(json_text)
     assert tokenizer.encode_batch(SHORTCUT_TEXTS) == expected
@@ -251,8 +248,6 @@ def test_characters_the_vocab_lacks_become_unk_without_a_model_call(kind: str) -
 
 
 def test_a_lacking_character_without_an_unk_token_still_raises_naming_it() -> None:
-    from static_embed_runner.errors import TokenizerInputError
-
     vocab = {token: i for i, token in enumerate(SHORTCUT_VOCAB) if token != UNK}
     tokenizer, seen = _spied_pipeline(_pipeline_json(rust_models.WordPiece(vocab, unk_token=UNK)))
     assert tokenizer.encode("日本") == [vocab["日"], vocab["本"]]
@@ -262,13 +257,11 @@ def test_a_lacking_character_without_an_unk_token_still_raises_naming_it() -> No
 
 
 def test_a_zero_character_word_limit_makes_every_word_unk_through_the_model() -> None:
-    from tokenizers import Tokenizer as RustTokenizer
-
     vocab = {token: i for i, token in enumerate(SHORTCUT_VOCAB)}
     json_text = _pipeline_json(
         rust_models.WordPiece(vocab, unk_token=UNK, max_input_chars_per_word=0)
     )
-    reference = RustTokenizer.from_str(json_text)
+    reference = ReferenceTokenizer.from_str(json_text)
     tokenizer, seen = _spied_pipeline(json_text)
     for text in SHORTCUT_TEXTS:
         assert tokenizer.encode(text) == reference.encode(text, add_special_tokens=False).ids
