@@ -26,11 +26,13 @@ from static_embed_runner.errors import (
     TokenizerInputError,
     UnsupportedTokenizerError,
 )
+from static_embed_runner.tokenizer import normalizers
 from static_embed_runner.tokenizer import unicode_classes as uc
 from static_embed_runner.tokenizer.normalizers import (
     BertNormalizer,
     _CharClass,
     _is_mark,
+    _WideClass,
     build_normalizer,
     check_text,
 )
@@ -183,9 +185,6 @@ def test_whole_string_normalizers_match_tokenizers_on_targeted_texts(name: str) 
 CHAR_CLASSES: dict[str, Callable[[], uc.Ranges]] = {
     "bert_mn": lambda: uc.named_ranges("bert_mn"),
     "combining_mark": lambda: uc.named_ranges("combining_mark"),
-    "frozen_nfd": lambda: uc.frozen_for_normal_form("NFD"),
-    "frozen_nfkd": lambda: uc.frozen_for_normal_form("NFKD"),
-    "frozen_nfkc": lambda: uc.frozen_for_normal_form("NFKC"),
 }
 
 
@@ -215,12 +214,46 @@ def test_every_character_clean_text_changes_is_u_fffd_or_not_printable() -> None
     assert [c for c in chars if c.isprintable()] == [" "]
 
 
-def test_python_lower_keeps_and_never_produces_the_lowercase_overrides() -> None:
-    # lowercase_text applies the overrides after str.lower, and only to a non-printable result.
-    overrides = {chr(cp) for cp in uc.lowercase_overrides()}
-    assert not any(c.isprintable() or c.lower() != c for c in overrides)
+@pytest.mark.parametrize(
+    "ranges", [uc.normalization_unknown, lambda: uc.category_ranges("Cn")], ids=["unknown", "Cn"]
+)
+def test_wide_class_finds_exactly_its_members_on_every_code_point(
+    ranges: Callable[[], uc.Ranges],
+) -> None:
+    wide = _WideClass(ranges)
     for chunk in code_point_chunks():
-        assert overrides.intersection(chunk.lower()) == overrides.intersection(chunk)
+        expected = [i for i, c in enumerate(chunk) if uc.contains(ranges(), ord(c))]
+        assert wide.positions(chunk) == expected
+
+
+def test_normalization_unknown_is_every_code_point_unicode_9_did_not_assign() -> None:
+    unknown = uc.normalization_unknown()
+    assert uc.contains(unknown, 0x1F970) and uc.contains(unknown, 0x32FF)  # 11.0, 12.1
+    assert not uc.contains(unknown, 0x1F600) and not uc.contains(unknown, 0x00E9)  # 6.1, 1.1
+    assert uc.contains(unknown, 0xE0080) and not uc.contains(unknown, 0xD800)  # unassigned
+
+
+def test_python_lower_agrees_with_or_lacks_the_lowercase_overrides() -> None:
+    # lowercase_text applies the overrides after str.lower, and only to a non-printable result:
+    # a Python that knows an override's character lowers it the same way; one that does not
+    # leaves it unchanged and does not print it.
+    overrides = uc.lowercase_overrides()
+    for cp, lowered in overrides.items():
+        char = chr(cp)
+        assert char.lower() == lowered or (char.lower() == char and not char.isprintable())
+    keys = set(map(chr, overrides))
+    for chunk in code_point_chunks():
+        assert keys.intersection(chunk.lower()) <= keys.intersection(chunk)
+
+
+def test_lowercase_on_a_python_with_newer_unicode_keeps_what_rust_leaves_unassigned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # On such a Python (3.15: Unicode 17.0) str.lower may map code points the tables leave
+    # unassigned; lowercasing then goes character by character and keeps them.
+    monkeypatch.setattr(normalizers, "_python_ahead", lambda: True)
+    _assert_same(CONFIGS["lowercase"], TEXTS + code_point_chunks())
+    _assert_same(CONFIGS["bert-default"], TEXTS + code_point_chunks())
 
 
 def test_a_leading_character_survives_bert_normalizer_unless_not_printable_or_a_mark() -> None:

@@ -13,34 +13,22 @@ adjacent whitespace (Rust regex ``\\s``, the Unicode White_Space property) into 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import TokenizerFormatError, UnsupportedTokenizerError
+from . import unicode_classes as uc
 
 # Rust regex ``\s``: the Unicode White_Space property (unlike str.isspace it excludes U+001C-1F).
 WHITE_SPACE = frozenset(
-    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
-    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
-_WORD_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nl", "Mn", "Mc", "Me", "Nd", "Pc"})
-# Other_Alphabetic characters outside the letter and mark categories (circled/squared letters).
-_OTHER_ALPHABETIC_SYMBOLS = (
-    (0x24B6, 0x24E9),
-    (0x1F130, 0x1F149),
-    (0x1F150, 0x1F169),
-    (0x1F170, 0x1F189),
+    chr(cp) for lo, hi in uc.named_ranges("white_space") for cp in range(lo, hi + 1)
 )
 
 
 def is_word_char(ch: str) -> bool:
     """Rust regex ``\\w``: Alphabetic, Mark, Decimal_Number, Connector_Punctuation, Join_Control."""
-    if unicodedata.category(ch) in _WORD_CATEGORIES or ch in "\u200c\u200d":
-        return True
-    code = ord(ch)
-    return any(lo <= code <= hi for lo, hi in _OTHER_ALPHABETIC_SYMBOLS)
+    return uc.contains(uc.named_ranges("word"), ord(ch))
 
 
 @dataclass(frozen=True)

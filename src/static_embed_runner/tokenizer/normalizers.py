@@ -122,6 +122,49 @@ def _literal(cp: int) -> str:
     return "\\" + char if cp < 0x80 and not char.isalnum() else char
 
 
+def _bmp_body(ranges: uc.Ranges) -> str:
+    """The BMP part of ``ranges`` as the body of a ``re`` class.
+
+    Literal characters rather than escapes: several times faster for ``re`` to parse.
+    """
+    return "".join(
+        _literal(lo) if lo == hi else f"{_literal(lo)}-{_literal(min(hi, 0xFFFF))}"
+        for lo, hi in ranges
+        if lo <= 0xFFFF
+    )
+
+
+def _bmp_or_astral(ranges: uc.Ranges) -> re.Pattern[str]:
+    """A regex for one BMP member of ``ranges`` or any astral character."""
+    return re.compile(f"[{_bmp_body(ranges)}\U00010000-\U0010ffff]")
+
+
+class _WideClass:
+    """A character class with too many members for :class:`_CharClass`'s set (hundreds of
+    thousands: unassigned code points), found by one regex over its BMP part and every astral
+    character; an astral hit is then checked against the ranges."""
+
+    def __init__(self, ranges: Callable[[], uc.Ranges]) -> None:
+        self._ranges = ranges
+
+    @cached_property
+    def _probe(self) -> re.Pattern[str]:
+        return _bmp_or_astral(self._ranges())
+
+    def prepare(self) -> None:
+        """Compile the regex now (at tokenizer load) instead of inside the first batch."""
+        _ = self._probe
+
+    def positions(self, text: str) -> list[int]:
+        """Indexes of the members in ``text``."""
+        ranges = self._ranges()
+        return [
+            found.start()
+            for found in self._probe.finditer(text)
+            if found.group() <= "\uffff" or uc.contains(ranges, ord(found.group()))
+        ]
+
+
 class _CharClass:
     """A character class applied to whole strings: ``found_in(text)``, ``removed_from(text)``.
 
@@ -148,22 +191,14 @@ class _CharClass:
         """Build the character set now (at tokenizer load) instead of inside the first batch."""
         _ = self.chars
 
-    def _bmp_body(self) -> str:
-        # Literal characters rather than escapes: several times faster for re to parse.
-        return "".join(
-            _literal(lo) if lo == hi else f"{_literal(lo)}-{_literal(min(hi, 0xFFFF))}"
-            for lo, hi in self._ranges()
-            if lo <= 0xFFFF
-        )
-
     @cached_property
     def bmp_regex(self) -> re.Pattern[str]:
-        return re.compile(f"[{self._bmp_body()}]")
+        return re.compile(f"[{_bmp_body(self._ranges())}]")
 
     @cached_property
     def probe_regex(self) -> re.Pattern[str]:
         """The BMP members or any astral character."""
-        return re.compile(f"[{self._bmp_body()}\U00010000-\U0010ffff]")
+        return _bmp_or_astral(self._ranges())
 
     def _regex_pays(self, text: str) -> bool:
         if self._scanned < self.COMPILE_AFTER:
@@ -212,10 +247,25 @@ def _lower_override_chars() -> frozenset[str]:
     return frozenset(map(chr, _lower_overrides()))
 
 
+@cache
+def _python_ahead() -> bool:
+    """Whether this Python's Unicode is newer than the shipped tables' (3.15 on: Unicode 17.0):
+    its ``str.lower`` may then map code points those tables leave unassigned, which Rust keeps."""
+    python = tuple(int(part) for part in unicodedata.unidata_version.split("."))
+    return python > uc.unicode_version()
+
+
+_UNASSIGNED = _WideClass(lambda: uc.category_ranges("Cn") or ())
+
+
 def lowercase_char(char: str) -> str:
     """Rust ``char::to_lowercase`` (context-free: a final capital sigma stays ``σ``)."""
     override = _lower_overrides().get(ord(char))
-    return override if override is not None else char.lower()
+    if override is not None:
+        return override
+    if _python_ahead() and _UNASSIGNED.positions(char):
+        return char
+    return char.lower()
 
 
 def lowercase_text(text: str) -> str:
@@ -223,12 +273,16 @@ def lowercase_text(text: str) -> str:
 
     ``str.lower`` differs from Rust's per-character mapping in two ways only. It lowers a capital
     sigma that ends a word to ``ς`` (Rust: always ``σ``), so capital sigmas are replaced first.
-    And it lacks the mappings of the Unicode versions after Python's (``_lower_overrides``): those
-    characters are unassigned for Python, hence unchanged by ``lower`` and not printable, so a
-    printable result has none of them.
+    And it lacks the mappings of the Unicode versions after Python's (``_lower_overrides``, which
+    lists them for every code point Python 3.10's Unicode 13.0 lacks): those characters are
+    unassigned for Python, hence unchanged by ``lower`` and not printable, so a printable result
+    has none of them. A Python whose Unicode is newer than Rust's goes character by character
+    when the text has a code point unassigned for Rust.
     """
     if text.isascii():
         return text.lower()
+    if _python_ahead() and _UNASSIGNED.positions(text):
+        return "".join(map(lowercase_char, text))
     lowered = text.replace("\u03a3", "\u03c3").lower()
     if lowered.isprintable() or _lower_override_chars().isdisjoint(lowered):
         return lowered
@@ -264,25 +318,22 @@ _ASCII_CLEAN: dict[int, str | None] = {
 
 
 def _normal_form(form: str, text: str) -> str:
-    """``unicodedata.normalize`` except for the characters the Rust crate cannot decompose."""
+    """``unicodedata.normalize``, except that every code point the Rust crate does not know stays
+    as it is and separates what precedes it from what follows (a class-0 character to the crate)."""
     if text.isascii():
         return text
-    if _frozen_class(form).found_in(text):
-        parts = _frozen_regex(form).split(text)
-        return "".join(
-            part if i % 2 else unicodedata.normalize(form, part) for i, part in enumerate(parts)
-        )
-    return unicodedata.normalize(form, text)
+    cuts = _NORMALIZATION_UNKNOWN.positions(text)
+    if not cuts:
+        return unicodedata.normalize(form, text)
+    pieces, start = [], 0
+    for cut in cuts:
+        pieces += (unicodedata.normalize(form, text[start:cut]), text[cut])
+        start = cut + 1
+    pieces.append(unicodedata.normalize(form, text[start:]))
+    return "".join(pieces)
 
 
-@cache
-def _frozen_class(form: str) -> _CharClass:
-    return _CharClass(lambda: uc.frozen_for_normal_form(form))
-
-
-@cache
-def _frozen_regex(form: str) -> re.Pattern[str]:
-    return re.compile(f"([{uc.class_body(uc.frozen_for_normal_form(form))}])")
+_NORMALIZATION_UNKNOWN = _WideClass(uc.normalization_unknown)
 
 
 class BertNormalizer(_CharWise):
@@ -307,7 +358,7 @@ class BertNormalizer(_CharWise):
         self.lowercase = lowercase
         if self.strip_accents:  # ~0.7 ms, better spent at load than inside the first batch
             _BERT_MN.prepare()
-            _frozen_class("NFD").prepare()
+            _NORMALIZATION_UNKNOWN.prepare()
 
     def normalize(self, text: str) -> str:
         if text.isascii():  # no CJK, NFD keeps ASCII and no ASCII char is Mn
@@ -355,7 +406,7 @@ class BertNormalizer(_CharWise):
 
 
 def _is_mark(char: str) -> bool:
-    return char >= "\u0300" and unicodedata.category(char)[0] == "M"
+    return char >= "\u0300" and uc.contains(uc.category_ranges("M") or (), ord(char))
 
 
 def _clean_text(text: str) -> str:
