@@ -28,6 +28,9 @@ from functools import cache, lru_cache
 Ranges = tuple[tuple[int, int], ...]
 
 MAX_CODE_POINT = sys.maxunicode
+# The Unicode version of the shipped general categories (Oniguruma's; the tests check it against
+# ``unicode_categories_data.UNICODE_VERSION`` without importing that table here).
+UNICODE_VERSION = (16, 0, 0)
 # Any code point beyond the BMP: texts without one can use BMP-only classes, which ``re`` scans
 # faster (it tries a class's astral ranges one after another for every character).
 ASTRAL = re.compile("[\U00010000-\U0010ffff]")
@@ -169,9 +172,14 @@ def merge(ranges: Iterable[tuple[int, int]]) -> Ranges:
 
 def complement(ranges: Ranges) -> Ranges:
     """Every code point not in ``ranges``."""
+    return _gaps(merge(ranges))
+
+
+def _gaps(ranges: Iterable[tuple[int, int]]) -> Ranges:
+    """Every code point not in ``ranges``, which must already be sorted and merged."""
     out: list[tuple[int, int]] = []
     nxt = 0
-    for lo, hi in merge(ranges):
+    for lo, hi in ranges:
         if lo > nxt:
             out.append((nxt, lo - 1))
         nxt = hi + 1
@@ -202,29 +210,28 @@ def intersect(a: Ranges, b: Ranges) -> Ranges:
 
 
 @lru_cache(maxsize=1)
-def _categories() -> dict[str, Ranges]:
-    """General category (Unicode 16.0, as Oniguruma) -> ranges, from the shipped table (< 1 ms)."""
+def _category_index() -> tuple[tuple[int, ...], dict[str, list[int]]]:
+    """The shipped table (Unicode 16.0, as Oniguruma): range starts with an end sentinel, and the
+    indexes of each category's ranges. Ranges become tuples only per category asked for, since a
+    tokenizer needs a few of the 30 and building all 4,099 at load costs garbage collections."""
     from . import unicode_categories_data as data
 
     names = dict(zip(string.ascii_letters, data.CATEGORY_NAMES, strict=False))
-    starts = data.RANGE_STARTS
-    ends = (*starts[1:], MAX_CODE_POINT + 1)
-    spans: dict[str, list[tuple[int, int]]] = {name: [] for name in data.CATEGORY_NAMES}
-    for start, end, code in zip(starts, ends, data.RANGE_CATEGORIES, strict=True):
-        spans[names[code]].append((start, end - 1))
-    return {cat: tuple(r) for cat, r in spans.items()}
+    indexes: dict[str, list[int]] = {name: [] for name in data.CATEGORY_NAMES}
+    for index, code in enumerate(data.RANGE_CATEGORIES):
+        indexes[names[code]].append(index)
+    return (*data.RANGE_STARTS, MAX_CODE_POINT + 1), indexes
 
 
-def unicode_version() -> tuple[int, ...]:
-    """The Unicode version of the shipped general categories (Oniguruma's), as ``(16, 0, 0)``."""
-    from .unicode_categories_data import UNICODE_VERSION
-
-    return tuple(int(part) for part in UNICODE_VERSION.split("."))
+@cache
+def _category(name: str) -> Ranges:
+    """Ranges of one general category in the shipped table (empty for an unused name)."""
+    starts, indexes = _category_index()
+    return tuple((starts[i], starts[i + 1] - 1) for i in indexes.get(name, ()))
 
 
 def _category_union(cats: Iterable[str]) -> Ranges:
-    table = _categories()
-    return merge(r for cat in cats for r in table.get(cat, ()))
+    return merge(r for cat in cats for r in _category(cat))
 
 
 GENERAL_CATEGORIES: tuple[str, ...] = (
@@ -239,9 +246,8 @@ def category_ranges(name: str) -> Ranges | None:
 
     Returns ``None`` for a name that is not a general category.
     """
-    table = _categories()
     if name in GENERAL_CATEGORIES:
-        return table.get(name, ())
+        return _category(name)
     if name == "LC":
         cats = ("Lu", "Ll", "Lt")
     else:
@@ -298,14 +304,14 @@ def named_ranges(name: str) -> Ranges:
 @cache
 def normalization_unknown() -> Ranges:
     """Code points ``unicode-normalization-alignments`` (Unicode 9.0, behind the NFC/NFD/NFKC/NFKD
-    normalizers of ``tokenizers``) does not know: every one not assigned by Unicode 9.0, surrogates
-    aside. It neither decomposes nor composes them and gives them combining class 0, while
-    :mod:`unicodedata` may know them, depending on the Python version; every code point it knows,
-    Python normalizes exactly as it does."""
+    normalizers of ``tokenizers``) does not know: every one not assigned by Unicode 9.0 (which
+    counts the surrogates as assigned). It neither decomposes nor composes them and gives them
+    combining class 0, while :mod:`unicodedata` may know them, depending on the Python version;
+    every code point it knows, Python normalizes exactly as it does."""
     from .unicode_age_data import ASSIGNED_BY_9_0 as flat
 
-    known = tuple(zip(flat[::2], flat[1::2], strict=True))
-    return subtract(complement(known), ((0xD800, 0xDFFF),))
+    # The data is sorted and merged: no need for complement()'s merge (garbage at tokenizer load).
+    return _gaps(zip(flat[::2], flat[1::2], strict=True))
 
 
 def lowercase_overrides() -> dict[int, str]:
