@@ -134,6 +134,11 @@ def _bmp_body(ranges: uc.Ranges) -> str:
     )
 
 
+def _bmp_or_astral(ranges: uc.Ranges) -> re.Pattern[str]:
+    """A regex for one BMP member of ``ranges`` or any astral character."""
+    return re.compile(f"[{_bmp_body(ranges)}\U00010000-\U0010ffff]")
+
+
 class _WideClass:
     """A character class with hundreds of thousands of astral members (unassigned code points),
     too many for :class:`_CharClass`'s set: one regex finds its BMP members (a couple of thousand,
@@ -145,7 +150,7 @@ class _WideClass:
 
     @cached_property
     def _probe(self) -> re.Pattern[str]:
-        return re.compile(f"[{_bmp_body(self._ranges())}\U00010000-\U0010ffff]")
+        return _bmp_or_astral(self._ranges())
 
     def prepare(self) -> None:
         """Compile the regex now instead of inside the first batch."""
@@ -196,7 +201,7 @@ class _CharClass:
     @cached_property
     def probe_regex(self) -> re.Pattern[str]:
         """The BMP members or any astral character."""
-        return re.compile(f"[{_bmp_body(self._ranges())}\U00010000-\U0010ffff]")
+        return _bmp_or_astral(self._ranges())
 
     def _regex_pays(self, text: str) -> bool:
         if self._scanned < self.COMPILE_AFTER:
