@@ -250,6 +250,9 @@ def test_lowercase_on_a_python_with_newer_unicode_keeps_what_rust_leaves_unassig
     # On such a Python (3.15: Unicode 17.0) str.lower may map code points the tables leave
     # unassigned; lowercasing then goes character by character and keeps them.
     monkeypatch.setattr(normalizers, "_PYTHON_AHEAD", True)
+    monkeypatch.setattr(normalizers, "_UNASSIGNED", _WideClass(lambda: uc.category_ranges("Cn")))
+    build_normalizer(CONFIGS["lowercase"])
+    assert "_probe" in vars(normalizers._UNASSIGNED)  # compiled at load, not in the first batch
     _assert_same(CONFIGS["lowercase"], TEXTS + code_point_chunks())
     _assert_same(CONFIGS["bert-default"], TEXTS + code_point_chunks())
 

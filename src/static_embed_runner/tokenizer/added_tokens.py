@@ -19,11 +19,7 @@ from typing import Any, Protocol
 
 from ..errors import TokenizerFormatError, UnsupportedTokenizerError
 from . import unicode_classes as uc
-
-# Rust regex ``\s``: the Unicode White_Space property (unlike str.isspace it excludes U+001C-1F).
-WHITE_SPACE = frozenset(
-    chr(cp) for lo, hi in uc.named_ranges("white_space") for cp in range(lo, hi + 1)
-)
+from .normalizers import WHITE_SPACE  # Rust regex ``\s``: the Unicode White_Space property
 
 
 def is_word_char(ch: str) -> bool:

@@ -188,7 +188,7 @@ class _CharClass:
 
     @cached_property
     def chars(self) -> frozenset[str]:
-        return frozenset("".join(chr(cp) for lo, hi in self._ranges() for cp in range(lo, hi + 1)))
+        return frozenset(uc.characters(self._ranges()))
 
     def prepare(self) -> None:
         """Build the character set now (at tokenizer load) instead of inside the first batch."""
@@ -256,6 +256,12 @@ _PYTHON_AHEAD = tuple(map(int, unicodedata.unidata_version.split("."))) > uc.UNI
 _UNASSIGNED = _WideClass(lambda: uc.category_ranges("Cn") or ())
 
 
+def _prepare_lowercase() -> None:
+    """Compile at load what :func:`lowercase_text` needs on a Python with newer Unicode."""
+    if _PYTHON_AHEAD:
+        _UNASSIGNED.prepare()
+
+
 def lowercase_char(char: str) -> str:
     """Rust ``char::to_lowercase`` (context-free: a final capital sigma stays ``σ``)."""
     override = _lower_overrides().get(ord(char))
@@ -287,11 +293,8 @@ def lowercase_text(text: str) -> str:
     return lowered.translate(_lower_overrides())
 
 
-def _white_space_chars() -> str:
-    return "".join(chr(cp) for lo, hi in uc.named_ranges("white_space") for cp in range(lo, hi + 1))
-
-
-WHITE_SPACE = _white_space_chars()
+# White_Space (Rust ``char::is_whitespace``), for ``str.strip`` and membership tests.
+WHITE_SPACE = uc.characters(uc.named_ranges("white_space"))
 _is_white_space = _member(uc.named_ranges("white_space"))
 _CHINESE_RANGES: uc.Ranges = (
     (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2A6DF),
@@ -354,6 +357,8 @@ class BertNormalizer(_CharWise):
         # tokenizers: an unset strip_accents follows lowercase
         self.strip_accents = lowercase if strip_accents is None else strip_accents
         self.lowercase = lowercase
+        if lowercase:
+            _prepare_lowercase()
         if self.strip_accents:  # ~0.7 ms, better spent at load than inside the first batch
             _BERT_MN.prepare()
             _NORMALIZATION_UNKNOWN.prepare()
@@ -430,6 +435,9 @@ _BERT_MN = _CharClass(lambda: uc.named_ranges("bert_mn"))
 
 
 class Lowercase(_KeepsStart):
+    def __init__(self) -> None:
+        _prepare_lowercase()
+
     def normalize(self, text: str) -> str:
         return lowercase_text(text)
 

@@ -157,6 +157,17 @@ _WHITE_SPACE: Ranges = (
     (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000),
 )  # fmt: skip
 _JOIN_CONTROL: Ranges = ((0x200C, 0x200D),)
+# The old crates' classes: (Unicode 16.0 categories, what the crate lacks of them, what it adds).
+_OLD_CRATE_CLASSES: dict[str, tuple[tuple[str, ...], Ranges, Ranges]] = {
+    "bert_punctuation": (
+        ("Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po"),
+        _OLD_PUNCT_MISSING,
+        (*((ord(c), ord(c)) for c in _ASCII_PUNCT), *_OLD_PUNCT_EXTRA),
+    ),
+    "bert_other": (("Cc", "Cf", "Co", "Cs"), _OLD_OTHER_MISSING, _OLD_OTHER_EXTRA),
+    "bert_mn": (("Mn",), _OLD_MN_MISSING, _OLD_MN_EXTRA),
+    "combining_mark": (("Mn", "Mc", "Me"), _OLD_MARK_MISSING, _OLD_MARK_EXTRA),
+}
 
 
 def merge(ranges: Iterable[tuple[int, int]]) -> Ranges:
@@ -284,20 +295,9 @@ def named_ranges(name: str) -> Ranges:
         )
     if name == "numeric":
         return merge((*(category_ranges("N") or ()), *_RUST_NUMERIC_EXTRA))
-    if name == "bert_punctuation":
-        base = _category_union(("Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po"))
-        base = subtract(base, _OLD_PUNCT_MISSING)
-        ascii_punct = tuple((ord(c), ord(c)) for c in _ASCII_PUNCT)
-        return merge((*base, *ascii_punct, *_OLD_PUNCT_EXTRA))
-    if name == "bert_other":
-        base = subtract(_category_union(("Cc", "Cf", "Co", "Cs")), _OLD_OTHER_MISSING)
-        return merge((*base, *_OLD_OTHER_EXTRA))
-    if name == "bert_mn":
-        base = subtract(_category_union(("Mn",)), _OLD_MN_MISSING)
-        return merge((*base, *_OLD_MN_EXTRA))
-    if name == "combining_mark":
-        base = subtract(_category_union(("Mn", "Mc", "Me")), _OLD_MARK_MISSING)
-        return merge((*base, *_OLD_MARK_EXTRA))
+    if name in _OLD_CRATE_CLASSES:
+        categories, missing, extra = _OLD_CRATE_CLASSES[name]
+        return merge((*subtract(_category_union(categories), missing), *extra))
     raise KeyError(f"unknown character class name {name!r}")
 
 
@@ -334,6 +334,11 @@ def class_body(ranges: Ranges) -> str:
         else:
             parts.append(f"{_escape(lo)}-{_escape(hi)}")
     return "".join(parts)
+
+
+def characters(ranges: Ranges) -> str:
+    """Every character in ``ranges``, in order, as one string."""
+    return "".join(chr(cp) for lo, hi in ranges for cp in range(lo, hi + 1))
 
 
 def contains(ranges: Ranges, cp: int) -> bool:
