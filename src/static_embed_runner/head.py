@@ -6,6 +6,7 @@ columns -> L2-normalise. Everything stays float32.
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import numpy as np
@@ -55,10 +56,10 @@ def l2_normalize(vectors: np.ndarray, out: np.ndarray | None = None) -> np.ndarr
     process's first batches a page fault per 4 KiB of output); zero rows stay zero (never NaN)."""
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim == 1:  # one text: the same reduction, without the per-row bookkeeping
-        norm = np.sqrt(np.einsum("...i,...i->...", vectors, vectors))
-        if not norm:
-            norm = vectors.dtype.type(1.0)  # a zero vector divided by 1 stays zero
-        return np.divide(vectors, norm, out=out)
+        # The float32 square root through math.sqrt: a float64 root rounded to float32 (where
+        # the division takes it) is the correctly rounded float32 root, as np.sqrt gives.
+        norm = math.sqrt(np.einsum("...i,...i->...", vectors, vectors))
+        return np.divide(vectors, norm or 1.0, out=out)  # a zero vector divided by 1 stays zero
     norms = np.sqrt(np.einsum("...i,...i->...", vectors, vectors))[..., None]
     if not norms.all():
         norms[norms == 0] = 1.0  # a zero row divided by 1 stays zero

@@ -233,13 +233,17 @@ def _pool_one(token_ids: Sequence[int], table: Table, max_tokens: int) -> np.nda
         _check_ids(min(token_ids), max(token_ids), table)
     else:
         _check_ids(int(ids.min()), int(ids.max()), table)
-    total = None
-    for start in range(0, n, max_tokens):
-        rows = table.gather(ids[start : start + max_tokens])
-        if total is not None:
-            rows = np.concatenate([total[None], rows])
-        total = _sum_tokens(rows)
-    return (total / total.dtype.type(n)).astype(np.float32, copy=False)
+    if n <= max_tokens:  # a sentence: one gather and one sum
+        total = _sum_tokens(table.gather(ids))
+    else:
+        total = None
+        for start in range(0, n, max_tokens):
+            rows = table.gather(ids[start : start + max_tokens])
+            if total is not None:
+                rows = np.concatenate([total[None], rows])
+            total = _sum_tokens(rows)
+    total /= n  # the count as compute_dtype (exact below 2**24), the sum a fresh array
+    return total.astype(np.float32, copy=False)
 
 
 def _pool_chunk(

@@ -157,7 +157,7 @@ class StaticEmbedRunner:
 
     def _embed_one(self, text: str, out_dim: int, normalize: bool) -> np.ndarray:
         """``_embed([text], ...)[0]``, the same operations on one ``(dim,)`` vector."""
-        ids = self._token_ids([text])[0]
+        ids = self._token_ids_one(text)
         vector = mean_pool_one(ids, self._table)
         if self._head is not None and ids:  # no tokens -> zeros, head or not
             self._head(vector, out=vector)
@@ -179,6 +179,19 @@ class StaticEmbedRunner:
         unk = self._unk_id
         if unk is not None:
             ids = [[i for i in seq if i != unk] if unk in seq else seq for seq in ids]
+        return ids
+
+    def _token_ids_one(self, text: str) -> list[int]:
+        """``_token_ids([text])[0]`` through the tokenizer's one-text call."""
+        semantics = self._semantics
+        if semantics.prefix:
+            text = semantics.prefix + text
+        if semantics.char_limit is not None:
+            text = text[: semantics.char_limit]
+        ids = self.tokenizer.encode(text)
+        unk = self._unk_id
+        if unk is not None and unk in ids:
+            return [i for i in ids if i != unk]
         return ids
 
     def _check_truncate_dim(self, truncate_dim: int | None) -> int:

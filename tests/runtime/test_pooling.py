@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -370,6 +371,16 @@ def test_one_vector_is_normalised_to_the_same_bits_as_its_row_in_a_batch(dim: in
         assert np.array_equal(one.view(np.uint32), row.view(np.uint32))
     zero = np.zeros(dim, dtype=np.float32)
     assert not np.shares_memory(l2_normalize(zero), zero)
+
+
+def test_a_float64_square_root_rounded_to_float32_is_numpys_float32_square_root() -> None:
+    """One vector's norm is taken with math.sqrt; a batch's with np.sqrt on float32."""
+    rng = np.random.default_rng(11)
+    finite = rng.integers(0, 0x7F800000, 2_000_000, dtype=np.uint32)
+    edges = np.array([0, 1, 2, 0x007FFFFF, 0x00800000, 0x7F7FFFFF, 0x7F800000], dtype=np.uint32)
+    squares = np.concatenate([finite, edges]).view(np.float32)
+    via_math = np.array([math.sqrt(x) for x in squares.tolist()]).astype(np.float32)
+    assert np.array_equal(via_math.view(np.uint32), np.sqrt(squares).view(np.uint32))
 
 
 def test_head_and_normalisation_in_place_give_the_bits_of_their_new_array_forms() -> None:

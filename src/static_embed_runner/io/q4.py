@@ -54,13 +54,12 @@ def decode_levels(codes: np.ndarray, out: np.ndarray | None = None) -> np.ndarra
     """Packed codes ``(rows, dim/2)`` (C-contiguous uint8) -> the unscaled float32 levels
     ``(rows, dim)``, exactly ``LUT[codes].reshape(rows, dim)``; written into ``out`` (a
     C-contiguous float32 ``(rows, dim)`` array) when given."""
-    rows, half = codes.shape
-    if half % 2 == 0:
+    if codes.shape[1] % 2 == 0:
         lut, keys = _lut_quads(), codes.view(np.uint16)
     else:
         lut, keys = _LUT_PAIRS, codes
-    if out is None:
-        return lut[keys].view(np.float32).reshape(rows, 2 * half)
+    if out is None:  # intp keys: numpy indexes with them directly, without its own cast pass
+        return lut[keys.astype(np.intp)].view(np.float32)  # the view widens the last axis
     take_in_steps(lut, keys, out.view(lut.dtype).reshape(keys.shape))
     return out
 
@@ -79,6 +78,7 @@ class Q4Table:
             )
         self._packed = packed
         self._scales = scales
+        self._scale_column = scales[:, None]  # indexed by ids: one (n, 1) column per gather
         self.source = source
         self.vocab_size = int(packed.shape[0])
         self.dim = int(packed.shape[1]) * 2
@@ -106,7 +106,7 @@ class Q4Table:
         ``out`` when given, else a new one."""
         # fancy indexing: np.take would copy a whole unaligned memmap
         rows = decode_levels(self._packed[ids], out)
-        rows *= self._scales[ids][:, None]  # fancy indexing reads only these rows, aligned or not
+        rows *= self._scale_column[ids]  # fancy indexing reads only these rows, aligned or not
         return rows
 
     def direct_rows(self) -> None:
