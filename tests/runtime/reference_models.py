@@ -38,13 +38,19 @@ class Reference:
     token_ids: list[list[int]]
 
 
+# Relative size of one rounding step of the narrow floats a reference may average in.
+_STEP = {"float16": 2.0**-10, "bfloat16": 2.0**-7}
+
+
 def diff_and_bound(
-    ours: np.ndarray, reference: np.ndarray, *, float16: bool
+    ours: np.ndarray, reference: np.ndarray, *, averaged_in: str = "float32"
 ) -> tuple[float, float]:
-    """(max abs diff, allowed): 1e-6, or one float16 rounding step of the reference's largest value
-    when the reference itself averages float16 rows."""
+    """(max abs diff, allowed): 1e-6, or one rounding step of the reference's largest value when
+    the reference itself averages float16 or bfloat16 rows (this package averages in float32)."""
     diff = float(np.abs(ours - reference.astype(np.float32)).max())
-    return diff, float(np.abs(reference).max()) * 2.0**-10 if float16 else 1e-6
+    if averaged_in == "float32":
+        return diff, 1e-6
+    return diff, float(np.abs(reference).max()) * _STEP[averaged_in]
 
 
 def _table(vocab: int, dim: int, seed: int, scale: float = 1.0) -> np.ndarray:
@@ -118,9 +124,14 @@ def build_st(path: Path, case: str) -> None:
         "gpt2-bytelevel": (GPT2, 16, None),
         "subfolder": (BERT, 12, None),
         "default-prompt": (BERT, 12, None),
+        "bert-bfloat16": (BERT, 24, None),
     }[case]
     tokenizer = rust_tokenizer(tokenizer_path, truncation)
     weights = _table(tokenizer.get_vocab_size(), dim, seed=len(case))
+    if case == "bert-bfloat16":  # saved as bfloat16; sentence-transformers averages in it
+        import torch
+
+        weights = torch.from_numpy(weights).to(torch.bfloat16)
     module = StaticEmbedding(tokenizer, embedding_weights=weights)
     prompt = "query: " if case == "default-prompt" else None
     _save_st(path, module, normalize=case == "bert-normalize", prompt=prompt)
@@ -146,6 +157,7 @@ ST_CASES = [
     "from-model2vec-float32",
     "from-model2vec-vocab-quantized",
     "from-model2vec-float16",
+    "bert-bfloat16",
 ]
 
 
