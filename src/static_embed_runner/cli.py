@@ -146,6 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-normalize", action="store_true", help="do not L2-normalise the vectors"
     )
+    prompts = parser.add_mutually_exclusive_group()
+    prompts.add_argument(
+        "--prompt-name",
+        metavar="NAME",
+        help="prepend the model's prompt NAME to every text (sentence-transformers prompts, "
+        "e.g. query or document; default: the model's default prompt, if any)",
+    )
+    prompts.add_argument(
+        "--prompt", metavar="TEXT", help="prepend TEXT to every text instead of a named prompt"
+    )
     parser.add_argument(
         "--table",
         choices=("q4", "f32"),
@@ -257,6 +267,9 @@ def _run(args: argparse.Namespace, after_dashdash: list[str]) -> int:
         raise UsageError(
             f"--truncate-dim {args.truncate_dim} exceeds the model dimension {runner.dim}"
         )
+    if args.prompt_name is not None and args.prompt_name not in runner.prompts:
+        known = ", ".join(runner.prompts) or "none"
+        raise UsageError(f"--prompt-name {args.prompt_name!r}: the model's prompts are: {known}")
     if args.bench:
         sample = list(islice(source, 10_000))
         _print_bench(runner, model, bench(runner, sample, batch_size=args.batch_size), load_seconds)
@@ -293,6 +306,8 @@ def _embed_all(runner: StaticEmbedRunner, texts: Iterator[str], args: argparse.N
         for batch in _batched(texts, args.batch_size):
             vectors = runner.encode(
                 batch,
+                prompt_name=args.prompt_name,
+                prompt=args.prompt,
                 normalize=not args.no_normalize,
                 truncate_dim=args.truncate_dim,
                 batch_size=args.batch_size,

@@ -1,8 +1,8 @@
 """StaticEmbedRunner: ``load()`` wires files -> layout -> tokenizer; ``encode()`` runs the pipeline.
 
-encode, each step only where the layout's semantics ask for it: prepend the default prompt -> cut
-strings -> tokenize -> drop the unknown token -> mean-pool -> head -> Matryoshka truncation ->
-L2 normalisation.
+encode, each step only where the layout's semantics ask for it: prepend the prompt (the caller's,
+else the model's default) -> cut strings -> tokenize -> drop the unknown token -> mean-pool ->
+head -> Matryoshka truncation -> L2 normalisation.
 
 >>> runner = StaticEmbedRunner.load()  # doctest: +SKIP
 >>> runner.encode(["a text", "another"]).shape  # doctest: +SKIP
@@ -108,44 +108,131 @@ class StaticEmbedRunner:
             )
         return cls(parts, tokenizer, scratch)
 
+    @property
+    def prompts(self) -> dict[str, str]:
+        """The model's named prompts (sentence-transformers' ``prompts``; empty for other
+        layouts): ``encode(prompt_name=name)`` prepends ``prompts[name]`` to every text."""
+        return dict(self._semantics.prompts)
+
+    @property
+    def default_prompt_name(self) -> str | None:
+        """The prompt ``encode`` prepends when given neither ``prompt`` nor ``prompt_name``."""
+        return self._semantics.default_prompt_name
+
     def encode(
         self,
         texts: str | Iterable[str],
         *,
+        prompt_name: str | None = None,
+        prompt: str | None = None,
         normalize: bool | None = True,
         truncate_dim: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> np.ndarray:
         """Embed a text (-> ``(dim,)``) or a list of texts (-> ``(n, dim)``); float32, C-contiguous.
 
-        ``normalize``: True (default) L2-normalises, False returns the raw mean (after the head),
-        None does what the model's reference library does by default. ``truncate_dim`` keeps the
-        first dimensions (Matryoshka) before normalising. ``batch_size`` bounds how many texts are
-        tokenized at once; it does not change the result.
+        ``prompt_name`` prepends the model's prompt of that name (see :attr:`prompts`), ``prompt``
+        prepends the given string; with neither, the model's default prompt applies, if it has
+        one (as ``SentenceTransformer.encode``). ``normalize``: True (default) L2-normalises, False
+        returns the raw mean (after the head), None does what the model's reference library does
+        by default. ``truncate_dim`` keeps the first dimensions (Matryoshka) before normalising.
+        ``batch_size`` bounds how many texts are tokenized at once; it does not change the result.
         """
         out_dim = self.dim if truncate_dim is None else self._check_truncate_dim(truncate_dim)
         if type(batch_size) is not int or batch_size < 1:
             _check_batch_size(batch_size)
         if normalize is None:
             normalize = self._semantics.normalize_default
+        if prompt_name is None and prompt is None:
+            prefix = self._semantics.default_prompt
+        else:
+            prefix = self._resolve_prompt(prompt_name, prompt)
         if isinstance(texts, str):  # one text: the chunk below without the batch bookkeeping
-            return self._embed_one(texts, out_dim, normalize)
+            return self._embed_one(texts, prefix, out_dim, normalize)
         batch = _check_texts(texts)
         step = int(batch_size)
         if len(batch) <= step:  # one chunk: its own fresh array is the result, not copied
-            return self._embed(batch, out_dim, normalize)
+            return self._embed(batch, prefix, out_dim, normalize)
         out = np.empty((len(batch), out_dim), dtype=np.float32)
         for start in range(0, len(batch), step):
             chunk = batch[start : start + step]
-            out[start : start + len(chunk)] = self._embed(chunk, out_dim, normalize)
+            out[start : start + len(chunk)] = self._embed(chunk, prefix, out_dim, normalize)
         return out
 
-    def _embed(self, texts: list[str], out_dim: int, normalize: bool) -> np.ndarray:
+    def encode_query(
+        self,
+        texts: str | Iterable[str],
+        *,
+        prompt_name: str | None = None,
+        prompt: str | None = None,
+        normalize: bool | None = True,
+        truncate_dim: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> np.ndarray:
+        """:meth:`encode` for search queries: without ``prompt`` or ``prompt_name``, the model's
+        ``query`` prompt (empty unless the model defines it), as
+        ``SentenceTransformer.encode_query``."""
+        if prompt_name is None and prompt is None and "query" in self._semantics.prompts:
+            prompt_name = "query"
+        return self.encode(
+            texts,
+            prompt_name=prompt_name,
+            prompt=prompt,
+            normalize=normalize,
+            truncate_dim=truncate_dim,
+            batch_size=batch_size,
+        )
+
+    def encode_document(
+        self,
+        texts: str | Iterable[str],
+        *,
+        prompt_name: str | None = None,
+        prompt: str | None = None,
+        normalize: bool | None = True,
+        truncate_dim: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> np.ndarray:
+        """:meth:`encode` for the searched documents: without ``prompt`` or ``prompt_name``, the
+        model's ``document`` prompt (empty unless the model defines it), as
+        ``SentenceTransformer.encode_document``, which looks for ``passage`` and ``corpus`` only
+        when ``document`` is missing, and it never is in a loaded sentence-transformers model."""
+        if prompt_name is None and prompt is None and "document" in self._semantics.prompts:
+            prompt_name = "document"
+        return self.encode(
+            texts,
+            prompt_name=prompt_name,
+            prompt=prompt,
+            normalize=normalize,
+            truncate_dim=truncate_dim,
+            batch_size=batch_size,
+        )
+
+    def _resolve_prompt(self, prompt_name: str | None, prompt: str | None) -> str:
+        """The string a call's ``prompt_name`` or ``prompt`` prepends (one of them given)."""
+        if prompt is not None:
+            if prompt_name is not None:
+                raise ValueError(
+                    f"give prompt or prompt_name, not both (got prompt={prompt!r} and "
+                    f"prompt_name={prompt_name!r})"
+                )
+            if not isinstance(prompt, str):
+                raise TypeError(f"prompt must be a str, got {type(prompt).__name__}")
+            return prompt
+        prompts = self._semantics.prompts
+        if prompt_name not in prompts:
+            known = ", ".join(repr(name) for name in prompts) or "none"
+            raise ValueError(
+                f"prompt_name {prompt_name!r} is not one of this model's prompts ({known})"
+            )
+        return prompts[prompt_name]
+
+    def _embed(self, texts: list[str], prefix: str, out_dim: int, normalize: bool) -> np.ndarray:
         """One chunk of texts -> a new ``(len(texts), out_dim)`` float32 array.
 
         Head and normalisation work in place on the pooled array: every extra output-sized
         array would cost a page fault per 4 KiB in a process's first batches."""
-        ids = self._token_ids(texts)
+        ids = self._token_ids(texts, prefix)
         vectors = mean_pool(ids, self._table, scratch=self._scratch)
         if self._head is not None:
             self._head(vectors, out=vectors)
@@ -155,21 +242,31 @@ class StaticEmbedRunner:
         vectors = truncate(vectors, out_dim)
         return l2_normalize(vectors, out=vectors) if normalize else vectors
 
-    def _embed_one(self, text: str, out_dim: int, normalize: bool) -> np.ndarray:
+    def _embed_one(self, text: str, prefix: str, out_dim: int, normalize: bool) -> np.ndarray:
         """``_embed([text], ...)[0]``, the same operations on one ``(dim,)`` vector."""
-        ids = self._token_ids_one(text)
+        ids = self._token_ids_one(prefix + text)
         vector = mean_pool_one(ids, self._table)
         if self._head is not None and ids:  # no tokens -> zeros, head or not
             self._head(vector, out=vector)
         vector = truncate(vector, out_dim)
         return l2_normalize(vector, out=vector) if normalize else vector
 
-    def token_ids(self, texts: str | Iterable[str]) -> list[list[int]]:
-        """The ids each text averages over, after this layout's cuts and unknown-token removal."""
-        return self._token_ids(_check_texts(texts))
+    def token_ids(
+        self,
+        texts: str | Iterable[str],
+        *,
+        prompt_name: str | None = None,
+        prompt: str | None = None,
+    ) -> list[list[int]]:
+        """The ids each text averages over, after the prompt (as :meth:`encode` chooses it), this
+        layout's cuts and unknown-token removal."""
+        if prompt_name is None and prompt is None:
+            prefix = self._semantics.default_prompt
+        else:
+            prefix = self._resolve_prompt(prompt_name, prompt)
+        return self._token_ids(_check_texts(texts), prefix)
 
-    def _token_ids(self, texts: list[str]) -> list[list[int]]:
-        prefix = self._semantics.prefix
+    def _token_ids(self, texts: list[str], prefix: str) -> list[list[int]]:
         if prefix:
             texts = [prefix + text for text in texts]
         limit = self._semantics.char_limit
@@ -182,12 +279,10 @@ class StaticEmbedRunner:
         return ids
 
     def _token_ids_one(self, text: str) -> list[int]:
-        """``_token_ids([text])[0]`` through the tokenizer's one-text call."""
-        semantics = self._semantics
-        if semantics.prefix:
-            text = semantics.prefix + text
-        if semantics.char_limit is not None:
-            text = text[: semantics.char_limit]
+        """``_token_ids([text], "")[0]`` through the tokenizer's one-text call."""
+        limit = self._semantics.char_limit
+        if limit is not None:
+            text = text[:limit]
         ids = self.tokenizer.encode(text)
         unk = self._unk_id
         if unk is not None and unk in ids:

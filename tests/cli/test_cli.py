@@ -301,6 +301,38 @@ def test_no_prefetch_reaches_the_runner(capsys, monkeypatch, default_runner):
     assert seen == [False, None]
 
 
+@pytest.fixture
+def prompted_model(tmp_path) -> Path:
+    """A sentence-transformers folder (Model2Vec tensors) whose config names prompts."""
+    source = MODEL_FIXTURES / "model2vec-rs-test-model-vocab-quantized"
+    for name in ("model.safetensors", "modules.json", "tokenizer.json"):
+        (tmp_path / name).write_bytes((source / name).read_bytes())
+    config = {"prompts": {"query": "query: ", "passage": "passage: "}}
+    (tmp_path / "config_sentence_transformers.json").write_text(json.dumps(config))
+    return tmp_path
+
+
+def test_prompt_options_match_encode_with_the_same_prompt(capsys, prompted_model):
+    runner = StaticEmbedRunner.load(prompted_model)
+    for option, value in (("--prompt-name", "passage"), ("--prompt", "Represent: ")):
+        code, out, _ = run(capsys, str(prompted_model), option, value, *TEXTS)
+        assert code == 0
+        keyword = "prompt_name" if option == "--prompt-name" else "prompt"
+        expected = runner.encode(TEXTS, **{keyword: value})
+        assert np.array_equal(stdout_vectors(out), expected)
+        assert not np.array_equal(expected, runner.encode(TEXTS))
+
+
+def test_an_unknown_prompt_name_is_a_usage_error_listing_the_prompts(capsys, prompted_model):
+    code, out, err = run(capsys, str(prompted_model), "--prompt-name", "qeury", "x")
+
+    assert (code, out) == (2, "")
+    assert "'qeury'" in err and "query, document, passage" in err
+    code, out, err = run(capsys, MODEL, "--prompt-name", "query", "x")
+    assert (code, out) == (2, "")
+    assert "prompts are: none" in err
+
+
 # -- exit codes and messages -------------------------------------------------------------------
 
 
@@ -316,6 +348,7 @@ def test_no_prefetch_reaches_the_runner(capsys, monkeypatch, default_runner):
         [],
         ["-i", "in.txt", "extra text"],
         ["--table", "f16", "x"],
+        ["--prompt", "q: ", "--prompt-name", "query", "x"],
     ],
 )
 def test_usage_errors_exit_2_with_nothing_on_stdout(capsys, argv):

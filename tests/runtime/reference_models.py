@@ -86,17 +86,26 @@ def st_reference(path: Path) -> Reference:
     return Reference(path, np.asarray(embeddings), _st_ids(model))
 
 
-def _save_st(path: Path, static_embedding, normalize: bool, prompt: str | None = None) -> None:
+# Named prompts of the "prompts" case: sentence-transformers adds an empty "document" itself.
+PROMPTS = {"query": "query: ", "passage": "passage: ", "classification": "Classify this: "}
+
+
+def _save_st(
+    path: Path,
+    static_embedding,
+    normalize: bool,
+    prompts: dict[str, str] | None = None,
+    default_prompt_name: str | None = None,
+) -> None:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize
 
     modules = [static_embedding, Normalize()] if normalize else [static_embedding]
-    prompts = {"query": prompt, "document": ""} if prompt else None
     model = SentenceTransformer(
         modules=modules,
         device="cpu",
         prompts=prompts,
-        default_prompt_name="query" if prompt else None,
+        default_prompt_name=default_prompt_name,
     )
     model.save(str(path))
 
@@ -124,6 +133,7 @@ def build_st(path: Path, case: str) -> None:
         "gpt2-bytelevel": (GPT2, 16, None),
         "subfolder": (BERT, 12, None),
         "default-prompt": (BERT, 12, None),
+        "prompts": (BERT, 12, None),
         "bert-bfloat16": (BERT, 24, None),
     }[case]
     tokenizer = rust_tokenizer(tokenizer_path, truncation)
@@ -133,8 +143,11 @@ def build_st(path: Path, case: str) -> None:
 
         weights = torch.from_numpy(weights).to(torch.bfloat16)
     module = StaticEmbedding(tokenizer, embedding_weights=weights)
-    prompt = "query: " if case == "default-prompt" else None
-    _save_st(path, module, normalize=case == "bert-normalize", prompt=prompt)
+    prompts, default_prompt_name = {
+        "default-prompt": ({"query": "query: ", "document": ""}, "query"),
+        "prompts": (PROMPTS, None),
+    }.get(case, (None, None))
+    _save_st(path, module, case == "bert-normalize", prompts, default_prompt_name)
     if case == "subfolder":
         sub = path / "0_StaticEmbedding"
         sub.mkdir()
@@ -153,6 +166,7 @@ ST_CASES = [
     "gpt2-bytelevel",
     "subfolder",
     "default-prompt",
+    "prompts",
     "model2vec-tensors",
     "from-model2vec-float32",
     "from-model2vec-vocab-quantized",

@@ -10,8 +10,8 @@ reads these values; it never branches on a layout's name.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,8 @@ class EncodeSemantics:
       ``truncation`` block applies (True) or no truncation at all (False).
     - ``drop_unk``: remove the tokenizer's unknown-token id after truncation.
     - ``normalize_default``: whether the reference L2-normalises by default.
-    - ``prefix``: prepended to every text first (a sentence-transformers default prompt).
+    - ``prompts``: named prompts a caller may prepend (sentence-transformers' ``prompts``);
+      ``default_prompt_name`` names the one prepended when the caller gives none.
     - ``char_limit_per_token``: model2vec's cut, ``char_limit`` = this many times the median
       length of the tokenizer's vocabulary tokens. A layout cannot know that median without the
       tokenizer, so it leaves ``char_limit`` None and :meth:`for_vocab` fills it in once the
@@ -48,8 +49,14 @@ class EncodeSemantics:
     apply_tokenizer_truncation: bool
     drop_unk: bool
     normalize_default: bool
-    prefix: str = ""
+    prompts: Mapping[str, str] = field(default_factory=dict)
+    default_prompt_name: str | None = None
     char_limit_per_token: int | None = None
+
+    @property
+    def default_prompt(self) -> str:
+        """What is prepended to every text when the caller names no prompt (usually nothing)."""
+        return self.prompts[self.default_prompt_name] if self.default_prompt_name else ""
 
     def for_vocab(self, vocab: Callable[[], Iterable[str]]) -> EncodeSemantics:
         """These semantics with ``char_limit_per_token`` resolved against ``vocab()``'s tokens

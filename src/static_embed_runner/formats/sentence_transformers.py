@@ -7,8 +7,9 @@ or ".", or in a sub-folder such as ``0_StaticEmbedding/``) holding ``model.safet
 Semantics (sentence-transformers 6.2, ``StaticEmbedding.preprocess`` + ``EmbeddingBag(mean)``):
 ``encode_batch(add_special_tokens=False)`` with padding off; tokenizer.json's ``truncation`` block
 still applies; the unknown token is kept; no character cut. ``SentenceTransformer.encode`` does
-not normalise unless the pipeline has a ``Normalize`` module. A ``default_prompt_name`` in
-``config_sentence_transformers.json`` prepends that prompt to every text, as ``encode`` does.
+not normalise unless the pipeline has a ``Normalize`` module. ``config_sentence_transformers.json``
+may name ``prompts`` (``query`` and ``document`` always exist, empty by default) and a
+``default_prompt_name``, whose prompt ``encode`` prepends to every text unless told otherwise.
 
 Like ``StaticEmbedding.load``, a module whose weights are in Model2Vec form (``embeddings`` with
 optional ``mapping``/``weights``) is folded to one row per token.
@@ -87,31 +88,43 @@ def load(directory: Path, table: str) -> ModelParts:
             f"{weights_path}: expected tensor 'embedding.weight' (or Model2Vec 'embeddings'), "
             f"found {tensors.names()}"
         )
+    prompts, default_prompt_name = _prompts(directory / "config_sentence_transformers.json")
     semantics = EncodeSemantics(
         char_limit=None,
         token_limit=None,
         apply_tokenizer_truncation=True,
         drop_unk=False,
         normalize_default=len(types) > 1,
-        prefix=_default_prompt(directory / "config_sentence_transformers.json"),
+        prompts=prompts,
+        default_prompt_name=default_prompt_name,
     )
     return ModelParts(NAME, token_table, tokenizer_path, semantics)
 
 
-def _default_prompt(config_path: Path) -> str:
-    """The prompt ``SentenceTransformer.encode`` prepends when none is given (usually none)."""
+def _prompts(config_path: Path) -> tuple[dict[str, str], str | None]:
+    """``prompts`` and ``default_prompt_name`` as ``SentenceTransformer`` holds them after loading:
+    ``query`` and ``document`` always exist (empty unless the config fills them), a ``null``
+    prompt is empty, and the default must name one of them."""
+    prompts = {"query": "", "document": ""}
     if not config_path.is_file():
-        return ""
+        return prompts, None
     config = read_json(config_path)
+    saved = config.get("prompts") or {}
+    if not isinstance(saved, dict):
+        raise ModelFormatError(f"{config_path}: 'prompts' must be an object, found {saved!r}")
+    for name, text in saved.items():
+        if text is not None and not isinstance(text, str):
+            raise ModelFormatError(
+                f"{config_path}: prompt {name!r} must be a string, found {type(text).__name__}"
+            )
+        prompts[name] = text or ""
     name = config.get("default_prompt_name")
-    if name is None:
-        return ""
-    prompts = config.get("prompts") or {}
-    if not isinstance(prompts, dict) or not isinstance(prompts.get(name), str):
+    if name is not None and name not in prompts:
         raise ModelFormatError(
-            f"{config_path}: default_prompt_name {name!r} is not one of the prompts {prompts!r}"
+            f"{config_path}: default_prompt_name {name!r} is not one of the prompts "
+            f"{sorted(prompts)}"
         )
-    return prompts[name]
+    return prompts, name
 
 
 LAYOUT = Layout(
