@@ -146,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-normalize", action="store_true", help="do not L2-normalise the vectors"
     )
+    parser.add_argument(
+        "--max-length",
+        type=_token_limit,
+        default="model",
+        metavar="N|none|model",
+        help="keep the first N tokens of each text, or all of them with 'none' (default: model, "
+        "the model's own limit; Model2Vec models also cut strings, as model2vec does)",
+    )
     prompts = parser.add_mutually_exclusive_group()
     prompts.add_argument(
         "--prompt-name",
@@ -201,6 +209,14 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def _token_limit(text: str) -> int | str | None:
+    if text.lower() in ("none", "model"):
+        return None if text.lower() == "none" else "model"
+    if not text.isdigit():  # no sign: a count of tokens
+        raise argparse.ArgumentTypeError(f"expected a token count, 'none' or 'model', got {text!r}")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -308,6 +324,7 @@ def _embed_all(runner: StaticEmbedRunner, texts: Iterator[str], args: argparse.N
                 batch,
                 prompt_name=args.prompt_name,
                 prompt=args.prompt,
+                max_length=args.max_length,
                 normalize=not args.no_normalize,
                 truncate_dim=args.truncate_dim,
                 batch_size=args.batch_size,

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -33,6 +34,10 @@ from .tokenizer.truncation import Truncation
 TABLES = ("q4", "f32")
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "data" / "default_model"
 DEFAULT_BATCH_SIZE = 1024
+# encode's max_length: a token count, None (no limit), or "model": the model's own limit
+# (tokenizer.json's truncation for sentence-transformers and SSE models, config.json's
+# max_length for Model2Vec models).
+MaxLength = int | None | Literal["model"]
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 # What the background warm-up makes room for, a first batch of a few hundred sentences: about
 # 1,200 distinct tokens to decode (2.5 MiB at 512-d float32), and the sums of 256 texts beside
@@ -56,6 +61,9 @@ class StaticEmbedRunner:
         self.model_format: str = parts.format
         self.dim: int = parts.table.dim
         self._unk_id = tokenizer.unk_token_id if parts.semantics.drop_unk else None
+        self._default_steps = _TokenSteps(
+            parts.semantics.default_prompt, parts.semantics.char_limit, tokenizer, self._unk_id
+        )
 
     @classmethod
     def load(
@@ -125,6 +133,7 @@ class StaticEmbedRunner:
         *,
         prompt_name: str | None = None,
         prompt: str | None = None,
+        max_length: MaxLength = "model",
         normalize: bool | None = True,
         truncate_dim: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
@@ -133,30 +142,33 @@ class StaticEmbedRunner:
 
         ``prompt_name`` prepends the model's prompt of that name (see :attr:`prompts`), ``prompt``
         prepends the given string; with neither, the model's default prompt applies, if it has
-        one (as ``SentenceTransformer.encode``). ``normalize``: True (default) L2-normalises, False
-        returns the raw mean (after the head), None does what the model's reference library does
-        by default. ``truncate_dim`` keeps the first dimensions (Matryoshka) before normalising.
-        ``batch_size`` bounds how many texts are tokenized at once; it does not change the result.
+        one (as ``SentenceTransformer.encode``). ``max_length`` keeps the first ``max_length``
+        tokens of each text (None: all of them) instead of the model's own limit, and for a
+        Model2Vec model also cuts each string first, as ``StaticModel.encode(max_length=...)``.
+        ``normalize``: True (default) L2-normalises, False returns the raw mean (after the head),
+        None does what the model's reference library does by default. ``truncate_dim`` keeps the
+        first dimensions (Matryoshka) before normalising. ``batch_size`` bounds how many texts are
+        tokenized at once; it does not change the result.
         """
         out_dim = self.dim if truncate_dim is None else self._check_truncate_dim(truncate_dim)
         if type(batch_size) is not int or batch_size < 1:
             _check_batch_size(batch_size)
         if normalize is None:
             normalize = self._semantics.normalize_default
-        if prompt_name is None and prompt is None:
-            prefix = self._semantics.default_prompt
+        if prompt_name is None and prompt is None and _is_model_limit(max_length):
+            steps = self._default_steps
         else:
-            prefix = self._resolve_prompt(prompt_name, prompt)
+            steps = self._steps(prompt_name, prompt, max_length)
         if isinstance(texts, str):  # one text: the chunk below without the batch bookkeeping
-            return self._embed_one(texts, prefix, out_dim, normalize)
+            return self._embed_one(texts, steps, out_dim, normalize)
         batch = _check_texts(texts)
         step = int(batch_size)
         if len(batch) <= step:  # one chunk: its own fresh array is the result, not copied
-            return self._embed(batch, prefix, out_dim, normalize)
+            return self._embed(batch, steps, out_dim, normalize)
         out = np.empty((len(batch), out_dim), dtype=np.float32)
         for start in range(0, len(batch), step):
             chunk = batch[start : start + step]
-            out[start : start + len(chunk)] = self._embed(chunk, prefix, out_dim, normalize)
+            out[start : start + len(chunk)] = self._embed(chunk, steps, out_dim, normalize)
         return out
 
     def encode_query(
@@ -165,6 +177,7 @@ class StaticEmbedRunner:
         *,
         prompt_name: str | None = None,
         prompt: str | None = None,
+        max_length: MaxLength = "model",
         normalize: bool | None = True,
         truncate_dim: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
@@ -178,6 +191,7 @@ class StaticEmbedRunner:
             texts,
             prompt_name=prompt_name,
             prompt=prompt,
+            max_length=max_length,
             normalize=normalize,
             truncate_dim=truncate_dim,
             batch_size=batch_size,
@@ -189,6 +203,7 @@ class StaticEmbedRunner:
         *,
         prompt_name: str | None = None,
         prompt: str | None = None,
+        max_length: MaxLength = "model",
         normalize: bool | None = True,
         truncate_dim: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
@@ -203,10 +218,34 @@ class StaticEmbedRunner:
             texts,
             prompt_name=prompt_name,
             prompt=prompt,
+            max_length=max_length,
             normalize=normalize,
             truncate_dim=truncate_dim,
             batch_size=batch_size,
         )
+
+    def _steps(
+        self, prompt_name: str | None, prompt: str | None, max_length: MaxLength
+    ) -> _TokenSteps:
+        """How one call turns strings into ids, when it names a prompt or a ``max_length``."""
+        if prompt_name is None and prompt is None:
+            prefix = self._semantics.default_prompt
+        else:
+            prefix = self._resolve_prompt(prompt_name, prompt)
+        if isinstance(max_length, str):
+            if max_length != "model":
+                raise ValueError(f"max_length must be an int, None or 'model', got {max_length!r}")
+            return _TokenSteps(prefix, self._semantics.char_limit, self.tokenizer, self._unk_id)
+        if max_length is not None and (
+            isinstance(max_length, bool) or not isinstance(max_length, numbers.Integral)
+        ):
+            raise TypeError(f"max_length must be an int, None or 'model', got {max_length!r}")
+        if max_length is not None and max_length < 0:
+            raise ValueError(f"max_length must be >= 0 or None, got {max_length}")
+        limit = None if max_length is None else int(max_length)
+        truncation = None if limit is None else Truncation(limit)
+        tokenizer = self.tokenizer.with_truncation(truncation)  # replaces the model's own
+        return _TokenSteps(prefix, self._semantics.char_limit_for(limit), tokenizer, self._unk_id)
 
     def _resolve_prompt(self, prompt_name: str | None, prompt: str | None) -> str:
         """The string a call's ``prompt_name`` or ``prompt`` prepends (one of them given)."""
@@ -227,12 +266,14 @@ class StaticEmbedRunner:
             )
         return prompts[prompt_name]
 
-    def _embed(self, texts: list[str], prefix: str, out_dim: int, normalize: bool) -> np.ndarray:
+    def _embed(
+        self, texts: list[str], steps: _TokenSteps, out_dim: int, normalize: bool
+    ) -> np.ndarray:
         """One chunk of texts -> a new ``(len(texts), out_dim)`` float32 array.
 
         Head and normalisation work in place on the pooled array: every extra output-sized
         array would cost a page fault per 4 KiB in a process's first batches."""
-        ids = self._token_ids(texts, prefix)
+        ids = steps.batch(texts)
         vectors = mean_pool(ids, self._table, scratch=self._scratch)
         if self._head is not None:
             self._head(vectors, out=vectors)
@@ -242,9 +283,11 @@ class StaticEmbedRunner:
         vectors = truncate(vectors, out_dim)
         return l2_normalize(vectors, out=vectors) if normalize else vectors
 
-    def _embed_one(self, text: str, prefix: str, out_dim: int, normalize: bool) -> np.ndarray:
+    def _embed_one(
+        self, text: str, steps: _TokenSteps, out_dim: int, normalize: bool
+    ) -> np.ndarray:
         """``_embed([text], ...)[0]``, the same operations on one ``(dim,)`` vector."""
-        ids = self._token_ids_one(prefix + text)
+        ids = steps.one(text)
         vector = mean_pool_one(ids, self._table)
         if self._head is not None and ids:  # no tokens -> zeros, head or not
             self._head(vector, out=vector)
@@ -257,37 +300,15 @@ class StaticEmbedRunner:
         *,
         prompt_name: str | None = None,
         prompt: str | None = None,
+        max_length: MaxLength = "model",
     ) -> list[list[int]]:
-        """The ids each text averages over, after the prompt (as :meth:`encode` chooses it), this
-        layout's cuts and unknown-token removal."""
-        if prompt_name is None and prompt is None:
-            prefix = self._semantics.default_prompt
+        """The ids each text averages over, after the prompt and the cuts :meth:`encode` applies
+        with the same arguments, and the unknown token's removal where the layout drops it."""
+        if prompt_name is None and prompt is None and _is_model_limit(max_length):
+            steps = self._default_steps
         else:
-            prefix = self._resolve_prompt(prompt_name, prompt)
-        return self._token_ids(_check_texts(texts), prefix)
-
-    def _token_ids(self, texts: list[str], prefix: str) -> list[list[int]]:
-        if prefix:
-            texts = [prefix + text for text in texts]
-        limit = self._semantics.char_limit
-        if limit is not None:
-            texts = [text[:limit] for text in texts]
-        ids = self.tokenizer.encode_batch(texts)
-        unk = self._unk_id
-        if unk is not None:
-            ids = [[i for i in seq if i != unk] if unk in seq else seq for seq in ids]
-        return ids
-
-    def _token_ids_one(self, text: str) -> list[int]:
-        """``_token_ids([text], "")[0]`` through the tokenizer's one-text call."""
-        limit = self._semantics.char_limit
-        if limit is not None:
-            text = text[:limit]
-        ids = self.tokenizer.encode(text)
-        unk = self._unk_id
-        if unk is not None and unk in ids:
-            return [i for i in ids if i != unk]
-        return ids
+            steps = self._steps(prompt_name, prompt, max_length)
+        return steps.batch(_check_texts(texts))
 
     def _check_truncate_dim(self, truncate_dim: int | None) -> int:
         if truncate_dim is None:
@@ -308,6 +329,50 @@ class StaticEmbedRunner:
             f"vocab={self._table.vocab_size}, table={self._table.storage!r}, "
             f"tokenizer={self.tokenizer.backend!r})"
         )
+
+
+class _TokenSteps:
+    """Strings -> the ids they average, for one call: prepend ``prefix``, cut each string to
+    ``char_limit`` characters, tokenize (with the tokenizer's truncation), drop ``unk_id``."""
+
+    __slots__ = ("char_limit", "prefix", "tokenizer", "unk_id")
+
+    def __init__(
+        self, prefix: str, char_limit: int | None, tokenizer: TokenizerLike, unk_id: int | None
+    ) -> None:
+        self.prefix = prefix
+        self.char_limit = char_limit
+        self.tokenizer = tokenizer
+        self.unk_id = unk_id
+
+    def batch(self, texts: list[str]) -> list[list[int]]:
+        prefix = self.prefix
+        if prefix:
+            texts = [prefix + text for text in texts]
+        limit = self.char_limit
+        if limit is not None:
+            texts = [text[:limit] for text in texts]
+        ids = self.tokenizer.encode_batch(texts)
+        unk = self.unk_id
+        if unk is not None:
+            ids = [[i for i in seq if i != unk] if unk in seq else seq for seq in ids]
+        return ids
+
+    def one(self, text: str) -> list[int]:
+        """``batch([text])[0]`` through the tokenizer's one-text call."""
+        text = self.prefix + text
+        limit = self.char_limit
+        if limit is not None:
+            text = text[:limit]
+        ids = self.tokenizer.encode(text)
+        unk = self.unk_id
+        if unk is not None and unk in ids:
+            return [i for i in ids if i != unk]
+        return ids
+
+
+def _is_model_limit(max_length: object) -> bool:
+    return isinstance(max_length, str) and max_length == "model"
 
 
 def _reserve_for(table: Table, scratch: RowScratch) -> Callable[[], None]:

@@ -323,6 +323,15 @@ def test_prompt_options_match_encode_with_the_same_prompt(capsys, prompted_model
         assert not np.array_equal(expected, runner.encode(TEXTS))
 
 
+def test_max_length_option_matches_encode_with_the_same_limit(capsys, runner):
+    texts = ["A cat sits on the mat and looks at the dog.", "東京は日本の首都です。"]
+    for value, limit in (("3", 3), ("none", None), ("0", 0)):
+        code, out, _ = run(capsys, MODEL, "--max-length", value, *texts)
+        assert code == 0
+        assert np.array_equal(stdout_vectors(out), runner.encode(texts, max_length=limit))
+    assert not np.array_equal(runner.encode(texts, max_length=3), runner.encode(texts))
+
+
 def test_an_unknown_prompt_name_is_a_usage_error_listing_the_prompts(capsys, prompted_model):
     code, out, err = run(capsys, str(prompted_model), "--prompt-name", "qeury", "x")
 
@@ -349,6 +358,8 @@ def test_an_unknown_prompt_name_is_a_usage_error_listing_the_prompts(capsys, pro
         ["-i", "in.txt", "extra text"],
         ["--table", "f16", "x"],
         ["--prompt", "q: ", "--prompt-name", "query", "x"],
+        ["--max-length", "-1", "x"],
+        ["--max-length", "all", "x"],
     ],
 )
 def test_usage_errors_exit_2_with_nothing_on_stdout(capsys, argv):

@@ -38,10 +38,10 @@ class EncodeSemantics:
     - ``normalize_default``: whether the reference L2-normalises by default.
     - ``prompts``: named prompts a caller may prepend (sentence-transformers' ``prompts``);
       ``default_prompt_name`` names the one prepended when the caller gives none.
-    - ``char_limit_per_token``: model2vec's cut, ``char_limit`` = this many times the median
-      length of the tokenizer's vocabulary tokens. A layout cannot know that median without the
-      tokenizer, so it leaves ``char_limit`` None and :meth:`for_vocab` fills it in once the
-      tokenizer is loaded (tokenizer.json is parsed once, by the tokenizer).
+    - ``cuts_chars_per_token``: model2vec's string cut, ``char_limit`` = ``token_limit`` times
+      ``chars_per_token``, the median length of the tokenizer's vocabulary tokens. A layout cannot
+      know that median without the tokenizer, so it leaves both None and :meth:`for_vocab` fills
+      them in once the tokenizer is loaded (tokenizer.json is parsed once, by the tokenizer).
     """
 
     char_limit: int | None
@@ -51,7 +51,8 @@ class EncodeSemantics:
     normalize_default: bool
     prompts: Mapping[str, str] = field(default_factory=dict)
     default_prompt_name: str | None = None
-    char_limit_per_token: int | None = None
+    cuts_chars_per_token: bool = False
+    chars_per_token: int | None = None
 
     @property
     def default_prompt(self) -> str:
@@ -59,12 +60,20 @@ class EncodeSemantics:
         return self.prompts[self.default_prompt_name] if self.default_prompt_name else ""
 
     def for_vocab(self, vocab: Callable[[], Iterable[str]]) -> EncodeSemantics:
-        """These semantics with ``char_limit_per_token`` resolved against ``vocab()``'s tokens
-        (called only when needed; the tokenizer's ``get_vocab``)."""
-        if self.char_limit_per_token is None:
+        """These semantics with the string cut resolved against ``vocab()``'s tokens (called
+        only when the layout cuts strings per token; the tokenizer's ``get_vocab``)."""
+        if not self.cuts_chars_per_token or self.chars_per_token is not None:
             return self
-        limit = self.char_limit_per_token * median_token_length(vocab())
-        return replace(self, char_limit=limit, char_limit_per_token=None)
+        resolved = replace(self, chars_per_token=median_token_length(vocab()))
+        return replace(resolved, char_limit=resolved.char_limit_for(self.token_limit))
+
+    def char_limit_for(self, max_length: int | None) -> int | None:
+        """The string cut that goes with a caller's token limit: ``max_length`` times
+        ``chars_per_token`` where the layout cuts strings, as ``StaticModel.encode(max_length=...)``
+        does; None (no cut) for other layouts or without a limit."""
+        if self.chars_per_token is None or max_length is None:
+            return None
+        return max_length * self.chars_per_token
 
 
 def median_token_length(tokens: Iterable[str]) -> int:

@@ -93,7 +93,7 @@ def load(directory: Path, table: str) -> ModelParts:
         )
     mapping = optional_tensor(tensors, "mapping")
     weights = optional_tensor(tensors, "weights")
-    # numpy averages int8 (as integers) and float64 tables in float64, and so the weighted rows.
+    # numpy averages int8 (as integers) and float64 tables in float64.
     token_table = dense_table(tensors, names[0], table, float64_dtypes=frozenset({"F64", "I8"}))
     if mapping is not None or weights is not None:
         token_table = MappedTable(
@@ -101,7 +101,9 @@ def load(directory: Path, table: str) -> ModelParts:
             mapping,
             weights,
             source=str(tensors.path),
-            compute_dtype=np.float64 if weights is not None else token_table.compute_dtype,
+            compute_dtype=token_table.compute_dtype
+            if weights is None
+            else _weighted_dtype(token_table.storage, weights.dtype),
         )
     tokenizer_path = require_file(directory, tokenizer_name, NAME)
     semantics = encode_semantics(config, config_path)
@@ -127,8 +129,15 @@ def encode_semantics(config: dict, config_path: Path) -> EncodeSemantics:
         apply_tokenizer_truncation=False,
         drop_unk=True,
         normalize_default=normalize,
-        char_limit_per_token=max_length,
+        cuts_chars_per_token=True,
     )
+
+
+def _weighted_dtype(table_storage: str, weights: np.dtype) -> type:
+    """What model2vec computes weighted rows and their mean in: numpy's promotion of the table's
+    dtype and the weights' (float16 and int8 tables with float32 weights give float32), float64
+    as soon as either is float64."""
+    return np.float64 if "float64" in (table_storage, weights.name) else np.float32
 
 
 def _max_length(config: dict, config_path: Path) -> int | None:

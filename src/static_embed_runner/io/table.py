@@ -156,7 +156,9 @@ class MappedTable:
             return self._base.gather(base_ids, out)
         rows = self._base.gather(base_ids)
         if self._weights is not None:
-            # Scaled in float64 (as both references do), then rounded once to compute_dtype.
+            # Scaled exactly in float64 (a float32 or narrower row times a float32 weight needs
+            # at most 48 bits), then rounded once to compute_dtype: the product the references
+            # compute in that dtype.
             rows = rows.astype(np.float64) * self._weights[ids][:, None]
         return _deliver(rows, self.compute_dtype, out)
 
