@@ -214,7 +214,7 @@ def _positive_int(text: str) -> int:
 def _token_limit(text: str) -> int | str | None:
     if text.lower() in ("none", "model"):
         return None if text.lower() == "none" else "model"
-    if not text.isdigit():  # no sign: a count of tokens
+    if not (text.isascii() and text.isdigit()):  # no sign: a count of tokens
         raise argparse.ArgumentTypeError(f"expected a token count, 'none' or 'model', got {text!r}")
     return int(text)
 
@@ -272,6 +272,10 @@ def _run(args: argparse.Namespace, after_dashdash: list[str]) -> int:
         raise UsageError(f"--out must end in {', '.join(OUTPUT_SUFFIXES)}, got {args.out!r}")
     if args.format != "lines" and args.input is None:
         raise UsageError("--format applies to -i input only")
+    if args.bench and (args.prompt_name, args.prompt, args.max_length) != (None, None, "model"):
+        raise UsageError(
+            "--bench measures the model as loaded: drop --prompt-name, --prompt and --max-length"
+        )
 
     source = (
         iter(texts) if args.input is None else read_texts(args.input, args.format, args.text_field)
@@ -283,9 +287,11 @@ def _run(args: argparse.Namespace, after_dashdash: list[str]) -> int:
         raise UsageError(
             f"--truncate-dim {args.truncate_dim} exceeds the model dimension {runner.dim}"
         )
-    if args.prompt_name is not None and args.prompt_name not in runner.prompts:
-        known = ", ".join(runner.prompts) or "none"
-        raise UsageError(f"--prompt-name {args.prompt_name!r}: the model's prompts are: {known}")
+    if args.prompt_name is not None:
+        try:
+            runner.token_ids([], prompt_name=args.prompt_name)
+        except ValueError as exc:
+            raise UsageError(f"--prompt-name: {exc}") from None
     if args.bench:
         sample = list(islice(source, 10_000))
         _print_bench(runner, model, bench(runner, sample, batch_size=args.batch_size), load_seconds)

@@ -142,9 +142,11 @@ class StaticEmbedRunner:
 
         ``prompt_name`` prepends the model's prompt of that name (see :attr:`prompts`), ``prompt``
         prepends the given string; with neither, the model's default prompt applies, if it has
-        one (as ``SentenceTransformer.encode``). ``max_length`` keeps the first ``max_length``
-        tokens of each text (None: all of them) instead of the model's own limit, and for a
-        Model2Vec model also cuts each string first, as ``StaticModel.encode(max_length=...)``.
+        one (as ``SentenceTransformer.encode``; giving both is a ``ValueError`` here, where
+        sentence-transformers ignores the name). ``max_length`` keeps ``max_length`` tokens of
+        each text (None: all of them) instead of the model's own limit: the first ones, or the
+        last where tokenizer.json truncates from the left; for a Model2Vec model it is
+        ``StaticModel.encode(max_length=...)``, which also cuts each string first.
         ``normalize``: True (default) L2-normalises, False returns the raw mean (after the head),
         None does what the model's reference library does by default. ``truncate_dim`` keeps the
         first dimensions (Matryoshka) before normalising. ``batch_size`` bounds how many texts are
@@ -155,10 +157,7 @@ class StaticEmbedRunner:
             _check_batch_size(batch_size)
         if normalize is None:
             normalize = self._semantics.normalize_default
-        if prompt_name is None and prompt is None and _is_model_limit(max_length):
-            steps = self._default_steps
-        else:
-            steps = self._steps(prompt_name, prompt, max_length)
+        steps = self._steps(prompt_name, prompt, max_length)
         if isinstance(texts, str):  # one text: the chunk below without the batch bookkeeping
             return self._embed_one(texts, steps, out_dim, normalize)
         batch = _check_texts(texts)
@@ -227,8 +226,10 @@ class StaticEmbedRunner:
     def _steps(
         self, prompt_name: str | None, prompt: str | None, max_length: MaxLength
     ) -> _TokenSteps:
-        """How one call turns strings into ids, when it names a prompt or a ``max_length``."""
+        """How one call turns strings into ids, from its prompt and ``max_length`` arguments."""
         if prompt_name is None and prompt is None:
+            if isinstance(max_length, str) and max_length == "model":
+                return self._default_steps
             prefix = self._semantics.default_prompt
         else:
             prefix = self._resolve_prompt(prompt_name, prompt)
@@ -243,9 +244,17 @@ class StaticEmbedRunner:
         if max_length is not None and max_length < 0:
             raise ValueError(f"max_length must be >= 0 or None, got {max_length}")
         limit = None if max_length is None else int(max_length)
-        truncation = None if limit is None else Truncation(limit)
+        truncation = None if limit is None else Truncation(limit, self._cut_direction())
         tokenizer = self.tokenizer.with_truncation(truncation)  # replaces the model's own
         return _TokenSteps(prefix, self._semantics.char_limit_for(limit), tokenizer, self._unk_id)
+
+    def _cut_direction(self) -> str:
+        """Which end a caller's ``max_length`` keeps: tokenizer.json's truncation direction where
+        the layout applies that block, else the start (model2vec replaces the block)."""
+        own = self.tokenizer.truncation
+        if own is not None and self._semantics.apply_tokenizer_truncation:
+            return own.direction
+        return "right"
 
     def _resolve_prompt(self, prompt_name: str | None, prompt: str | None) -> str:
         """The string a call's ``prompt_name`` or ``prompt`` prepends (one of them given)."""
@@ -258,6 +267,8 @@ class StaticEmbedRunner:
             if not isinstance(prompt, str):
                 raise TypeError(f"prompt must be a str, got {type(prompt).__name__}")
             return prompt
+        if not isinstance(prompt_name, str):
+            raise TypeError(f"prompt_name must be a str, got {type(prompt_name).__name__}")
         prompts = self._semantics.prompts
         if prompt_name not in prompts:
             known = ", ".join(repr(name) for name in prompts) or "none"
@@ -304,11 +315,7 @@ class StaticEmbedRunner:
     ) -> list[list[int]]:
         """The ids each text averages over, after the prompt and the cuts :meth:`encode` applies
         with the same arguments, and the unknown token's removal where the layout drops it."""
-        if prompt_name is None and prompt is None and _is_model_limit(max_length):
-            steps = self._default_steps
-        else:
-            steps = self._steps(prompt_name, prompt, max_length)
-        return steps.batch(_check_texts(texts))
+        return self._steps(prompt_name, prompt, max_length).batch(_check_texts(texts))
 
     def _check_truncate_dim(self, truncate_dim: int | None) -> int:
         if truncate_dim is None:
@@ -369,10 +376,6 @@ class _TokenSteps:
         if unk is not None and unk in ids:
             return [i for i in ids if i != unk]
         return ids
-
-
-def _is_model_limit(max_length: object) -> bool:
-    return isinstance(max_length, str) and max_length == "model"
 
 
 def _reserve_for(table: Table, scratch: RowScratch) -> Callable[[], None]:

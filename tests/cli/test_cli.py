@@ -336,10 +336,10 @@ def test_an_unknown_prompt_name_is_a_usage_error_listing_the_prompts(capsys, pro
     code, out, err = run(capsys, str(prompted_model), "--prompt-name", "qeury", "x")
 
     assert (code, out) == (2, "")
-    assert "'qeury'" in err and "query, document, passage" in err
+    assert "'qeury'" in err and "'query', 'document', 'passage'" in err
     code, out, err = run(capsys, MODEL, "--prompt-name", "query", "x")
     assert (code, out) == (2, "")
-    assert "prompts are: none" in err
+    assert "this model's prompts (none)" in err
 
 
 # -- exit codes and messages -------------------------------------------------------------------
@@ -360,6 +360,9 @@ def test_an_unknown_prompt_name_is_a_usage_error_listing_the_prompts(capsys, pro
         ["--prompt", "q: ", "--prompt-name", "query", "x"],
         ["--max-length", "-1", "x"],
         ["--max-length", "all", "x"],
+        ["--max-length", "²", "x"],
+        ["--bench", "--max-length", "8"],
+        ["--bench", "--prompt", "q: "],
     ],
 )
 def test_usage_errors_exit_2_with_nothing_on_stdout(capsys, argv):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 from corpus import CORPUS
@@ -101,11 +105,41 @@ def test_a_bad_max_length_is_a_clear_error(
         runner.encode(CORPUS[0], max_length=max_length)
 
 
+def test_a_prompt_counts_toward_model2vecs_cuts_as_part_of_the_text(
+    model2vec_models, runners
+) -> None:
+    reference, runner = model2vec_models["float32"], runners("float32", "lite")
+    prompted = ["query: " + text for text in CORPUS]
+    for max_length in ("model", 7, None):
+        options = {} if max_length == "model" else {"max_length": max_length}
+        expected = reference.encode(prompted, use_multiprocessing=False, **options)
+        ours = runner.encode(CORPUS, prompt="query: ", normalize=None, **options)
+        diff, allowed = diff_and_bound(ours, expected)
+        assert diff <= allowed
+
+
 def test_max_length_model_is_the_default_and_numpy_integers_are_accepted(
     m2v_references: dict[str, Reference],
 ) -> None:
     runner = StaticEmbedRunner.load(m2v_references["float32"].path)
     assert np.array_equal(runner.encode(CORPUS, max_length="model"), runner.encode(CORPUS))
+    # An empty prompt takes the per-call path, with the model's own cuts.
+    assert np.array_equal(runner.encode(CORPUS, prompt=""), runner.encode(CORPUS))
     assert np.array_equal(
         runner.encode(CORPUS, max_length=np.int64(7)), runner.encode(CORPUS, max_length=7)
     )
+
+
+def test_max_length_keeps_the_end_where_tokenizer_json_truncates_from_the_left(
+    st_references: dict[str, Reference], tmp_path: Path
+) -> None:
+    model = tmp_path / "left"
+    shutil.copytree(st_references["bert-truncation-100"].path, model)
+    config = json.loads((model / "tokenizer.json").read_text(encoding="utf-8"))
+    config["truncation"]["direction"] = "Left"
+    (model / "tokenizer.json").write_text(json.dumps(config), encoding="utf-8")
+    runner = StaticEmbedRunner.load(model)
+    untruncated = runner.token_ids(CORPUS, max_length=None)
+    assert runner.token_ids(CORPUS) == [ids[-100:] for ids in untruncated]
+    assert runner.token_ids(CORPUS, max_length=5) == [ids[-5:] for ids in untruncated]
+    assert np.array_equal(runner.encode(CORPUS, max_length=100), runner.encode(CORPUS))

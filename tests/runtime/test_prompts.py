@@ -108,12 +108,16 @@ def test_prompt_and_prompt_name_together_are_an_error(prompted) -> None:
         runner.encode(CORPUS, prompt="x: ", prompt_name="query")
     with pytest.raises(ValueError, match="not both"):
         runner.encode_query(CORPUS, prompt="x: ", prompt_name="query")
+    with pytest.raises(ValueError, match="not both"):
+        runner.encode_document(CORPUS[0], prompt="x: ", prompt_name="passage")
 
 
-def test_a_prompt_that_is_not_a_string_is_a_type_error(prompted) -> None:
+def test_a_prompt_or_prompt_name_that_is_not_a_string_is_a_type_error(prompted) -> None:
     _reference, runner = prompted["prompts"]
     with pytest.raises(TypeError, match="prompt must be a str, got bytes"):
         runner.encode(CORPUS, prompt=b"query: ")
+    with pytest.raises(TypeError, match="prompt_name must be a str, got list"):
+        runner.encode(CORPUS, prompt_name=["query"])
 
 
 def test_a_model2vec_model_has_no_prompts_but_takes_a_prompt_string(
@@ -156,6 +160,8 @@ def test_a_default_prompt_name_the_config_does_not_list_loads_as_in_sentence_tra
         ({"prompts": {}, "default_prompt_name": "nope"}, r"default_prompt_name 'nope' is not one"),
         ({"prompts": {"query": 3}}, r"prompt 'query' must be a string, found int"),
         ({"prompts": ["query: "]}, r"'prompts' must be an object"),
+        ({"prompts": []}, r"'prompts' must be an object"),
+        ({"prompts": ""}, r"'prompts' must be an object"),
     ],
 )
 def test_a_broken_prompt_config_is_a_format_error_naming_the_file(
@@ -175,3 +181,18 @@ def test_a_null_prompt_is_empty_as_in_sentence_transformers(
     )
     reference, runner = _sentence_transformer(path), StaticEmbedRunner.load(path)
     assert runner.prompts == reference.prompts == {"query": "", "document": ""}
+    expected = reference.encode_query(CORPUS, convert_to_numpy=True)
+    assert np.array_equal(runner.encode_query(CORPUS, normalize=False), expected)
+    assert np.array_equal(runner.encode(CORPUS, prompt_name="query"), runner.encode(CORPUS))
+
+
+def test_an_empty_default_prompt_name_is_a_name_as_in_sentence_transformers(
+    st_references: dict[str, Reference], tmp_path: Path
+) -> None:
+    config = {"prompts": {"": "x: "}, "default_prompt_name": ""}
+    path = _copy_with_config(st_references["bert"].path, tmp_path / "model", config)
+    reference, runner = _sentence_transformer(path), StaticEmbedRunner.load(path)
+    assert runner.default_prompt_name == reference.default_prompt_name == ""
+    expected = reference.encode(CORPUS, convert_to_numpy=True)
+    assert np.array_equal(runner.encode(CORPUS, normalize=False), expected)
+    assert runner.token_ids(CORPUS) == runner.token_ids(CORPUS, prompt="x: ")

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,7 @@ class EncodeSemantics:
     apply_tokenizer_truncation: bool
     drop_unk: bool
     normalize_default: bool
-    prompts: Mapping[str, str] = field(default_factory=dict)
+    prompts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     default_prompt_name: str | None = None
     cuts_chars_per_token: bool = False
     chars_per_token: int | None = None
@@ -57,7 +58,8 @@ class EncodeSemantics:
     @property
     def default_prompt(self) -> str:
         """What is prepended to every text when the caller names no prompt (usually nothing)."""
-        return self.prompts[self.default_prompt_name] if self.default_prompt_name else ""
+        name = self.default_prompt_name
+        return "" if name is None else self.prompts[name]
 
     def for_vocab(self, vocab: Callable[[], Iterable[str]]) -> EncodeSemantics:
         """These semantics with the string cut resolved against ``vocab()``'s tokens (called

@@ -134,9 +134,11 @@ def encode_semantics(config: dict, config_path: Path) -> EncodeSemantics:
 
 
 def _weighted_dtype(table_storage: str, weights: np.dtype) -> type:
-    """What model2vec computes weighted rows and their mean in: numpy's promotion of the table's
-    dtype and the weights' (float16 and int8 tables with float32 weights give float32), float64
-    as soon as either is float64."""
+    """What weighted rows and their mean are computed in: float64 when the table or the weights
+    are float64, as numpy's promotion in model2vec gives, else float32, which is also model2vec's
+    dtype for float32 weights. Where model2vec multiplies in float16 (float16 weights with a
+    float16 or int8 table), float32 is the more precise of the two, and the vectors differ from
+    model2vec's by its float16 rounding, as with any float16 table."""
     return np.float64 if "float64" in (table_storage, weights.name) else np.float32
 
 

@@ -17,7 +17,9 @@ optional ``mapping``/``weights``) is folded to one row per token.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 
 from ..errors import ModelFormatError
 from ..io.safetensors import open_safetensors
@@ -101,15 +103,17 @@ def load(directory: Path, table: str) -> ModelParts:
     return ModelParts(NAME, token_table, tokenizer_path, semantics)
 
 
-def _prompts(config_path: Path) -> tuple[dict[str, str], str | None]:
+def _prompts(config_path: Path) -> tuple[Mapping[str, str], str | None]:
     """``prompts`` and ``default_prompt_name`` as ``SentenceTransformer`` holds them after loading:
     ``query`` and ``document`` always exist (empty unless the config fills them), a ``null``
     prompt is empty, and the default must name one of them."""
     prompts = {"query": "", "document": ""}
     if not config_path.is_file():
-        return prompts, None
+        return MappingProxyType(prompts), None
     config = read_json(config_path)
-    saved = config.get("prompts") or {}
+    saved = config.get("prompts")
+    if saved is None:
+        saved = {}
     if not isinstance(saved, dict):
         raise ModelFormatError(f"{config_path}: 'prompts' must be an object, found {saved!r}")
     for name, text in saved.items():
@@ -124,7 +128,7 @@ def _prompts(config_path: Path) -> tuple[dict[str, str], str | None]:
             f"{config_path}: default_prompt_name {name!r} is not one of the prompts "
             f"{sorted(prompts)}"
         )
-    return prompts, name
+    return MappingProxyType(prompts), name
 
 
 LAYOUT = Layout(
