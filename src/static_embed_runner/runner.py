@@ -184,11 +184,9 @@ class StaticEmbedRunner:
         """:meth:`encode` for search queries: without ``prompt`` or ``prompt_name``, the model's
         ``query`` prompt (empty unless the model defines it), as
         ``SentenceTransformer.encode_query``."""
-        if prompt_name is None and prompt is None and "query" in self._semantics.prompts:
-            prompt_name = "query"
         return self.encode(
             texts,
-            prompt_name=prompt_name,
+            prompt_name=self._role_prompt_name("query", prompt_name, prompt),
             prompt=prompt,
             max_length=max_length,
             normalize=normalize,
@@ -211,17 +209,24 @@ class StaticEmbedRunner:
         model's ``document`` prompt (empty unless the model defines it), as
         ``SentenceTransformer.encode_document``, which looks for ``passage`` and ``corpus`` only
         when ``document`` is missing, and it never is in a loaded sentence-transformers model."""
-        if prompt_name is None and prompt is None and "document" in self._semantics.prompts:
-            prompt_name = "document"
         return self.encode(
             texts,
-            prompt_name=prompt_name,
+            prompt_name=self._role_prompt_name("document", prompt_name, prompt),
             prompt=prompt,
             max_length=max_length,
             normalize=normalize,
             truncate_dim=truncate_dim,
             batch_size=batch_size,
         )
+
+    def _role_prompt_name(
+        self, role: str, prompt_name: str | None, prompt: str | None
+    ) -> str | None:
+        """``encode_query``/``encode_document``'s choice: the caller's prompt if given one, else
+        the model's prompt named ``role`` if it has one, else the default (None)."""
+        if prompt_name is None and prompt is None and role in self._semantics.prompts:
+            return role
+        return prompt_name
 
     def _steps(
         self, prompt_name: str | None, prompt: str | None, max_length: MaxLength
@@ -237,14 +242,15 @@ class StaticEmbedRunner:
             if max_length != "model":
                 raise ValueError(f"max_length must be an int, None or 'model', got {max_length!r}")
             return _TokenSteps(prefix, self._semantics.char_limit, self.tokenizer, self._unk_id)
-        if max_length is not None and (
-            isinstance(max_length, bool) or not isinstance(max_length, numbers.Integral)
-        ):
-            raise TypeError(f"max_length must be an int, None or 'model', got {max_length!r}")
-        if max_length is not None and max_length < 0:
-            raise ValueError(f"max_length must be >= 0 or None, got {max_length}")
-        limit = None if max_length is None else int(max_length)
-        truncation = None if limit is None else Truncation(limit, self._cut_direction())
+        if max_length is None:
+            limit = truncation = None
+        else:
+            if not _is_integer(max_length):
+                raise TypeError(f"max_length must be an int, None or 'model', got {max_length!r}")
+            if max_length < 0:
+                raise ValueError(f"max_length must be >= 0 or None, got {max_length}")
+            limit = int(max_length)
+            truncation = Truncation(limit, self._cut_direction())
         tokenizer = self.tokenizer.with_truncation(truncation)  # replaces the model's own
         return _TokenSteps(prefix, self._semantics.char_limit_for(limit), tokenizer, self._unk_id)
 
@@ -320,7 +326,7 @@ class StaticEmbedRunner:
     def _check_truncate_dim(self, truncate_dim: int | None) -> int:
         if truncate_dim is None:
             return self.dim
-        if isinstance(truncate_dim, bool) or not isinstance(truncate_dim, numbers.Integral):
+        if not _is_integer(truncate_dim):
             raise TypeError(f"truncate_dim must be an int or None, got {truncate_dim!r}")
         truncate_dim = int(truncate_dim)
         if not 1 <= truncate_dim <= self.dim:
@@ -397,12 +403,13 @@ def _configure(tokenizer: TokenizerLike, parts: ModelParts) -> TokenizerLike:
     return tokenizer
 
 
+def _is_integer(value: object) -> bool:
+    """An int or numpy integer, not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _check_batch_size(batch_size: object) -> None:
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, numbers.Integral)
-        or batch_size < 1
-    ):
+    if not _is_integer(batch_size) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
 
 
