@@ -222,6 +222,8 @@ def _token_limit(text: str) -> int | str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 runtime error, 2 usage error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:
+        return _serve(argv[1:])
     options, after_dashdash = _split_at_dashdash(argv)
     parser = build_parser()
     try:
@@ -249,6 +251,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = "" if args.debug else " (--debug for a traceback)"
         _report(f"error: {message}{hint}")
         return 1
+
+
+def _serve(argv: list[str]) -> int:
+    """``static-embed-runner serve ...``: the server, from the ``serve`` extra."""
+    try:
+        from .serve.command import main as serve_main
+    except ImportError as exc:
+        _report(f"error: {exc}")
+        return 1
+    return serve_main(argv)
 
 
 def _report(message: str) -> None:

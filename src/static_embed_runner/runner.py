@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numbers
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -32,6 +32,7 @@ from .tokenizer.backend import BACKENDS, Backend, TokenizerLike, load_tokenizer
 from .tokenizer.truncation import Truncation
 
 TABLES = ("q4", "f32")
+_DIRECTIONS = ("right", "left")
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "data" / "default_model"
 DEFAULT_BATCH_SIZE = 1024
 # encode's max_length: a token count, None (no limit), or "model": the model's own limit
@@ -229,11 +230,19 @@ class StaticEmbedRunner:
         return prompt_name
 
     def _steps(
-        self, prompt_name: str | None, prompt: str | None, max_length: MaxLength
+        self,
+        prompt_name: str | None,
+        prompt: str | None,
+        max_length: MaxLength,
+        direction: str | None = None,
     ) -> _TokenSteps:
-        """How one call turns strings into ids, from its prompt and ``max_length`` arguments."""
+        """How one call turns strings into ids, from its prompt, ``max_length`` and truncation
+        direction arguments (``direction`` None: the model's own, :attr:`truncation_direction`)."""
+        if direction is not None and direction not in _DIRECTIONS:
+            raise ValueError(f"truncation_direction must be 'right' or 'left', got {direction!r}")
+        own_direction = direction is None or direction == self.truncation_direction
         if prompt_name is None and prompt is None:
-            if isinstance(max_length, str) and max_length == "model":
+            if isinstance(max_length, str) and max_length == "model" and own_direction:
                 return self._default_steps
             prefix = self._semantics.default_prompt
         else:
@@ -241,7 +250,9 @@ class StaticEmbedRunner:
         if isinstance(max_length, str):
             if max_length != "model":
                 raise ValueError(f"max_length must be an int, None or 'model', got {max_length!r}")
-            return _TokenSteps(prefix, self._semantics.char_limit, self.tokenizer, self._unk_id)
+            if own_direction:
+                return _TokenSteps(prefix, self._semantics.char_limit, self.tokenizer, self._unk_id)
+            max_length = self.max_tokens
         if max_length is None:
             limit = truncation = None
         else:
@@ -250,9 +261,24 @@ class StaticEmbedRunner:
             if max_length < 0:
                 raise ValueError(f"max_length must be >= 0 or None, got {max_length}")
             limit = int(max_length)
-            truncation = Truncation(limit, self._cut_direction())
+            truncation = Truncation(limit, direction or self._cut_direction())
         tokenizer = self.tokenizer.with_truncation(truncation)  # replaces the model's own
-        return _TokenSteps(prefix, self._semantics.char_limit_for(limit), tokenizer, self._unk_id)
+        # A string cut keeps a text's start, so it only goes with keeping the first tokens.
+        char_limit = self._semantics.char_limit_for(limit) if own_direction else None
+        return _TokenSteps(prefix, char_limit, tokenizer, self._unk_id)
+
+    @property
+    def max_tokens(self) -> int | None:
+        """The model's own token limit, what ``max_length="model"`` keeps (None: no limit)."""
+        own = self.tokenizer.truncation
+        return None if own is None else own.max_length
+
+    @property
+    def truncation_direction(self) -> str:
+        """Which end the model's own limit and an explicit ``max_length`` keep: ``"right"``
+        keeps the first tokens, ``"left"`` the last (tokenizer.json's direction, where the
+        layout applies that block)."""
+        return self._cut_direction()
 
     def _cut_direction(self) -> str:
         """Which end a caller's ``max_length`` keeps: tokenizer.json's truncation direction where
@@ -290,7 +316,10 @@ class StaticEmbedRunner:
 
         Head and normalisation work in place on the pooled array: every extra output-sized
         array would cost a page fault per 4 KiB in a process's first batches."""
-        ids = steps.batch(texts)
+        return self._pool(steps.batch(texts), out_dim, normalize)
+
+    def _pool(self, ids: list[list[int]], out_dim: int, normalize: bool) -> np.ndarray:
+        """Token ids -> a new ``(len(ids), out_dim)`` float32 array (see :meth:`_embed`)."""
         vectors = mean_pool(ids, self._table, scratch=self._scratch)
         if self._head is not None:
             self._head(vectors, out=vectors)
@@ -318,10 +347,32 @@ class StaticEmbedRunner:
         prompt_name: str | None = None,
         prompt: str | None = None,
         max_length: MaxLength = "model",
+        truncation_direction: str | None = None,
     ) -> list[list[int]]:
         """The ids each text averages over, after the prompt and the cuts :meth:`encode` applies
-        with the same arguments, and the unknown token's removal where the layout drops it."""
-        return self._steps(prompt_name, prompt, max_length).batch(_check_texts(texts))
+        with the same arguments, and the unknown token's removal where the layout drops it.
+
+        ``truncation_direction`` (``"right"`` or ``"left"``) chooses which end a limit keeps in
+        place of :attr:`truncation_direction`; keeping the last tokens tokenizes the whole text
+        (no string cut). ``embed_ids(token_ids(texts, ...))`` equals ``encode(texts, ...)``."""
+        steps = self._steps(prompt_name, prompt, max_length, truncation_direction)
+        return steps.batch(_check_texts(texts))
+
+    def embed_ids(
+        self,
+        token_ids: Sequence[Sequence[int]],
+        *,
+        normalize: bool | None = True,
+        truncate_dim: int | None = None,
+    ) -> np.ndarray:
+        """Embed pre-tokenized texts: the mean of each list's rows, then head, truncation and
+        normalisation as in :meth:`encode` -> ``(len(token_ids), dim)`` float32. The ids are used
+        as given (no prompt, no limit, the unknown token kept); an id outside the vocabulary
+        raises ``ValueError``."""
+        out_dim = self._check_truncate_dim(truncate_dim)
+        if normalize is None:
+            normalize = self._semantics.normalize_default
+        return self._pool(_check_ids(token_ids, self._table.vocab_size), out_dim, normalize)
 
     def _check_truncate_dim(self, truncate_dim: int | None) -> int:
         if truncate_dim is None:
@@ -422,6 +473,26 @@ def _check_texts(texts: object) -> list[str]:
     for index, text in enumerate(batch):
         if not isinstance(text, str):
             raise TypeError(f"texts[{index}] must be a str, got {type(text).__name__}")
+    return batch
+
+
+def _check_ids(token_ids: object, vocab_size: int) -> list[list[int]]:
+    if isinstance(token_ids, (str, bytes, bytearray)) or not isinstance(token_ids, Iterable):
+        raise TypeError(f"token_ids must be a list of lists of int, got {type(token_ids).__name__}")
+    batch = []
+    for index, seq in enumerate(token_ids):
+        if isinstance(seq, (str, bytes, bytearray)) or not isinstance(seq, Iterable):
+            raise TypeError(f"token_ids[{index}] must be a list of int, got {type(seq).__name__}")
+        ids = list(seq)
+        if not all(_is_integer(i) for i in ids):
+            raise TypeError(f"token_ids[{index}] must hold only ints")
+        ids = [int(i) for i in ids]
+        if ids and not 0 <= min(ids) <= max(ids) < vocab_size:
+            bad = next(i for i in ids if not 0 <= i < vocab_size)
+            raise ValueError(
+                f"token_ids[{index}] holds {bad}, outside the model's ids 0..{vocab_size - 1}"
+            )
+        batch.append(ids)
     return batch
 
 

@@ -1,0 +1,130 @@
+"""Prometheus metrics of one server (served as text at ``/metrics``).
+
+With several worker processes (``--workers N``) every worker writes its values to files in
+``$PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` sums them over the workers, whichever answers.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from .batching import BatchObserver
+
+# 10 us .. ~10 s, geometric: the span from a cached single text to a large batch.
+_SECONDS = tuple(round(1e-5 * 2**k, 8) for k in range(21))
+disable_created_metrics()  # the *_created series would double the exposition for no use here
+_COUNTS = tuple(2**k for k in range(17))
+
+
+class Metrics:
+    """Every metric the server records; ``render()`` gives the exposition text."""
+
+    def __init__(self) -> None:
+        self._multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        registry = None if self._multiprocess else CollectorRegistry()
+        self._registry = registry
+        self.requests = Counter(
+            "ser_requests",
+            "HTTP requests answered, by route and status code.",
+            ["route", "status"],
+            registry=registry,
+        )
+        self.request_duration = Histogram(
+            "ser_request_duration_seconds",
+            "Time from a request's arrival to its response, by route.",
+            ["route"],
+            buckets=_SECONDS,
+            registry=registry,
+        )
+        self.queue_duration = Histogram(
+            "ser_queue_duration_seconds",
+            "Time an embedding request waited for the compute thread.",
+            ["model"],
+            buckets=_SECONDS,
+            registry=registry,
+        )
+        self.tokenize_duration = Histogram(
+            "ser_tokenize_duration_seconds",
+            "Time spent tokenizing one request's inputs.",
+            ["model"],
+            buckets=_SECONDS,
+            registry=registry,
+        )
+        self.pool_duration = Histogram(
+            "ser_pool_duration_seconds",
+            "Time spent pooling the batch group a request was part of.",
+            ["model"],
+            buckets=_SECONDS,
+            registry=registry,
+        )
+        self.batch_texts = Histogram(
+            "ser_batch_texts",
+            "Texts per batch the compute thread ran.",
+            ["model"],
+            buckets=_COUNTS,
+            registry=registry,
+        )
+        self.batch_tokens = Histogram(
+            "ser_batch_tokens",
+            "Tokens per batch the compute thread ran.",
+            ["model"],
+            buckets=tuple(2**k for k in range(21)),
+            registry=registry,
+        )
+        self.texts = Counter("ser_texts", "Inputs embedded.", ["model"], registry=registry)
+        self.tokens = Counter(
+            "ser_tokens", "Tokens embedded (after truncation).", ["model"], registry=registry
+        )
+        self.dropped = Counter(
+            "ser_requests_dropped",
+            "Requests dropped before computing because their client had gone.",
+            ["model"],
+            registry=registry,
+        )
+        self.in_flight = Gauge(
+            "ser_requests_in_flight",
+            "Embedding requests admitted and not yet answered.",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self.models_loaded = Gauge(
+            "ser_models_loaded",
+            "Models loaded and ready.",
+            registry=registry,
+            multiprocess_mode="max",
+        )
+
+    def observer(self, model: str) -> BatchObserver:
+        return _ModelObserver(self, model)
+
+    def render(self) -> tuple[bytes, str]:
+        if self._multiprocess:
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            return generate_latest(registry), CONTENT_TYPE_LATEST
+        return generate_latest(self._registry), CONTENT_TYPE_LATEST
+
+
+class _ModelObserver(BatchObserver):
+    def __init__(self, metrics: Metrics, model: str) -> None:
+        self._texts = metrics.batch_texts.labels(model)
+        self._tokens = metrics.batch_tokens.labels(model)
+        self._dropped = metrics.dropped.labels(model)
+
+    def batch(self, texts: int, tokens: int) -> None:
+        self._texts.observe(texts)
+        self._tokens.observe(tokens)
+
+    def dropped(self) -> None:
+        self._dropped.inc()
