@@ -61,6 +61,7 @@ class StaticEmbedRunner:
         self.tokenizer = tokenizer
         self.model_format: str = parts.format
         self.dim: int = parts.table.dim
+        self.vocab_size: int = parts.table.vocab_size  # rows in the table: ids 0..vocab_size-1
         self._unk_id = tokenizer.unk_token_id if parts.semantics.drop_unk else None
         self._default_steps = _TokenSteps(
             parts.semantics.default_prompt, parts.semantics.char_limit, tokenizer, self._unk_id
