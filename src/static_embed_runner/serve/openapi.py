@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 description of the routes, and the interactive page at ``/docs``, whose
+"""The OpenAPI 3.0 description of the routes (3.0, which the bundled Swagger UI 4 renders), and the interactive page at ``/docs``, whose
 Swagger UI assets come from the ``swagger-ui-bundle`` package (no CDN, works offline)."""
 
 from __future__ import annotations
@@ -27,11 +27,14 @@ _INPUT = {
     "description": "A text, a list of texts, a list of token ids or a list of id lists.",
 }
 _DIMENSIONS = {
-    "type": ["integer", "null"],
+    "type": "integer",
+    "nullable": True,
     "minimum": 1,
     "description": "Keep the first N dimensions (Matryoshka), then normalise.",
 }
 _VECTOR = {"type": "array", "items": {"type": "number"}}
+_NULLABLE_STRING = {"type": "string", "nullable": True}
+_NULLABLE_BOOLEAN = {"type": "boolean", "nullable": True}
 
 
 def _json_ref(name: str) -> dict:
@@ -61,7 +64,7 @@ _SECURED = [{"bearer": []}]
 def openapi_schema() -> dict:
     json_body = "application/json"
     return {
-        "openapi": "3.1.0",
+        "openapi": "3.0.3",
         "info": {
             "title": "static-embed-runner",
             "version": __version__,
@@ -76,26 +79,30 @@ def openapi_schema() -> dict:
                     "required": ["input"],
                     "properties": {
                         "input": _INPUT,
-                        "model": {"type": ["string", "null"]},
-                        "encoding_format": {"enum": ["float", "base64", None]},
+                        "model": _NULLABLE_STRING,
+                        "encoding_format": {
+                            "type": "string",
+                            "enum": ["float", "base64"],
+                            "nullable": True,
+                        },
                         "dimensions": _DIMENSIONS,
-                        "user": {"type": ["string", "null"]},
-                        "prompt_name": {"type": ["string", "null"]},
-                        "prompt": {"type": ["string", "null"]},
+                        "user": _NULLABLE_STRING,
+                        "prompt_name": _NULLABLE_STRING,
+                        "prompt": _NULLABLE_STRING,
                     },
                 },
                 "OpenAIEmbeddingResponse": {
                     "type": "object",
                     "required": ["object", "data", "model", "usage"],
                     "properties": {
-                        "object": {"const": "list"},
+                        "object": {"type": "string", "enum": ["list"]},
                         "data": {
                             "type": "array",
                             "items": {
                                 "type": "object",
                                 "required": ["object", "index", "embedding"],
                                 "properties": {
-                                    "object": {"const": "embedding"},
+                                    "object": {"type": "string", "enum": ["embedding"]},
                                     "index": {"type": "integer"},
                                     "embedding": {"oneOf": [_VECTOR, {"type": "string"}]},
                                 },
@@ -117,12 +124,16 @@ def openapi_schema() -> dict:
                     "required": ["inputs"],
                     "properties": {
                         "inputs": _INPUT,
-                        "normalize": {"type": ["boolean", "null"]},
-                        "truncate": {"type": ["boolean", "null"]},
-                        "truncation_direction": {"enum": ["Right", "Left", "right", "left", None]},
-                        "prompt_name": {"type": ["string", "null"]},
+                        "normalize": _NULLABLE_BOOLEAN,
+                        "truncate": _NULLABLE_BOOLEAN,
+                        "truncation_direction": {
+                            "type": "string",
+                            "enum": ["Right", "Left", "right", "left"],
+                            "nullable": True,
+                        },
+                        "prompt_name": _NULLABLE_STRING,
                         "dimensions": _DIMENSIONS,
-                        "model": {"type": ["string", "null"]},
+                        "model": _NULLABLE_STRING,
                     },
                 },
                 "OpenAIError": {
@@ -135,8 +146,8 @@ def openapi_schema() -> dict:
                             "properties": {
                                 "message": {"type": "string"},
                                 "type": {"type": "string"},
-                                "param": {"type": ["string", "null"]},
-                                "code": {"type": ["string", "null"]},
+                                "param": _NULLABLE_STRING,
+                                "code": _NULLABLE_STRING,
                             },
                         }
                     },
@@ -153,7 +164,7 @@ def openapi_schema() -> dict:
                     "type": "object",
                     "required": ["object", "data"],
                     "properties": {
-                        "object": {"const": "list"},
+                        "object": {"type": "string", "enum": ["list"]},
                         "data": {"type": "array", "items": {"$ref": "#/components/schemas/Model"}},
                     },
                 },
@@ -162,7 +173,7 @@ def openapi_schema() -> dict:
                     "required": ["id", "object", "created", "owned_by"],
                     "properties": {
                         "id": {"type": "string"},
-                        "object": {"const": "model"},
+                        "object": {"type": "string", "enum": ["model"]},
                         "created": {"type": "integer"},
                         "owned_by": {"type": "string"},
                     },
