@@ -1,5 +1,6 @@
-"""The OpenAPI 3.0 description of the routes (3.0, which the bundled Swagger UI 4 renders), and the interactive page at ``/docs``, whose
-Swagger UI assets come from the ``swagger-ui-bundle`` package (no CDN, works offline)."""
+"""The OpenAPI description of the routes, and the interactive page at ``/docs``, whose Swagger UI
+assets come from the ``swagger-ui-bundle`` package (no CDN, works offline). The schema is OpenAPI
+3.0: the Swagger UI 4 that package ships cannot render 3.1."""
 
 from __future__ import annotations
 
