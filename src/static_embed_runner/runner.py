@@ -484,10 +484,11 @@ def _check_ids(token_ids: object, vocab_size: int) -> list[list[int]]:
     for index, seq in enumerate(token_ids):
         if isinstance(seq, (str, bytes, bytearray)) or not isinstance(seq, Iterable):
             raise TypeError(f"token_ids[{index}] must be a list of int, got {type(seq).__name__}")
-        ids = list(seq)
-        if not all(_is_integer(i) for i in ids):
-            raise TypeError(f"token_ids[{index}] must hold only ints")
-        ids = [int(i) for i in ids]
+        ids = seq if type(seq) is list else list(seq)
+        if not all(type(i) is int for i in ids):  # the tokenizer's lists pass this fast check
+            if not all(_is_integer(i) for i in ids):
+                raise TypeError(f"token_ids[{index}] must hold only ints")
+            ids = [int(i) for i in ids]
         if ids and not 0 <= min(ids) <= max(ids) < vocab_size:
             bad = next(i for i in ids if not 0 <= i < vocab_size)
             raise ValueError(

@@ -88,7 +88,7 @@ class _Server:
         """Run ``handle`` on the request's body within the limits; errors in ``family``'s
         shape; metrics for every outcome."""
         started = time.perf_counter()
-        route = request.url.path
+        route = request.scope["path"]
         try:
             self.authorize(request)
             if self.in_flight >= self.settings.max_concurrent_requests:
@@ -111,29 +111,25 @@ class _Server:
                 ApiError(500, "internal error: the server log has the details", tei_type="Backend"),
                 family,
             )
-        self.metrics.requests.labels(route, str(response.status_code)).inc()
-        self.metrics.request_duration.labels(route).observe(time.perf_counter() - started)
+        self.metrics.answered(route, response.status_code, time.perf_counter() - started)
         return response
 
     async def _embed(self, request: Request, job: EmbedJob) -> tuple[ServedModel, Result]:
         model = self.registry.get(job.model)
         check_for_model(job, model.runner.dim, model.runner.prompts)
         future = model.batcher.submit(job)
+        # The client leaving cancels the job: the batcher skips a cancelled job it has not begun.
         watcher = asyncio.ensure_future(_disconnected(request))
+        watcher.add_done_callback(lambda _: future.cancel())
         try:
-            await asyncio.wait((future, watcher), return_when=asyncio.FIRST_COMPLETED)
+            result = await future
+        except asyncio.CancelledError:
+            if not watcher.done() or watcher.cancelled():
+                raise  # the server itself is cancelling this request
+            raise _ClientGone from None
         finally:
             watcher.cancel()
-        if not future.done():
-            future.cancel()
-            raise _ClientGone
-        result = future.result()
-        metrics, name = self.metrics, model.name
-        metrics.queue_duration.labels(name).observe(result.timings.queue)
-        metrics.tokenize_duration.labels(name).observe(result.timings.tokenize)
-        metrics.pool_duration.labels(name).observe(result.timings.pool)
-        metrics.texts.labels(name).inc(len(result.vectors))
-        metrics.tokens.labels(name).inc(result.tokens)
+        model.metrics.answered(result.timings, len(result.vectors), result.tokens)
         return model, result
 
     # -- other routes ----------------------------------------------------------------------
@@ -161,12 +157,15 @@ class _Server:
         return await self._plain(request, "tei", self._info)
 
     async def _plain(self, request: Request, family: str, build: Callable[[], object]) -> Response:
+        started = time.perf_counter()
         try:
             self.authorize(request)
             response = _json(build())
         except ApiError as exc:
             response = _error(exc, family)
-        self.metrics.requests.labels(request.url.path, str(response.status_code)).inc()
+        self.metrics.answered(
+            request.scope["path"], response.status_code, time.perf_counter() - started
+        )
         return response
 
     def _info(self) -> dict:

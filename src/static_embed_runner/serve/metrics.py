@@ -19,7 +19,7 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from .batching import BatchObserver
+from .batching import BatchObserver, Timings
 
 # 10 us .. ~10 s, geometric: the span from a cached single text to a large batch.
 _SECONDS = tuple(round(1e-5 * 2**k, 8) for k in range(21))
@@ -105,8 +105,22 @@ class Metrics:
             multiprocess_mode="max",
         )
 
-    def observer(self, model: str) -> BatchObserver:
-        return _ModelObserver(self, model)
+        self._answered: dict[tuple[str, int], tuple] = {}
+
+    def answered(self, route: str, status: int, seconds: float) -> None:
+        """Count one answered request (label lookups cached: they cost more than the count)."""
+        children = self._answered.get((route, status))
+        if children is None:
+            children = (
+                self.requests.labels(route, str(status)),
+                self.request_duration.labels(route),
+            )
+            self._answered[(route, status)] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def for_model(self, model: str) -> ModelMetrics:
+        return ModelMetrics(self, model)
 
     def render(self) -> tuple[bytes, str]:
         if self._multiprocess:
@@ -116,15 +130,29 @@ class Metrics:
         return generate_latest(self._registry), CONTENT_TYPE_LATEST
 
 
-class _ModelObserver(BatchObserver):
+class ModelMetrics(BatchObserver):
+    """One model's labelled metrics: what its batcher reports and what each answer adds."""
+
     def __init__(self, metrics: Metrics, model: str) -> None:
-        self._texts = metrics.batch_texts.labels(model)
-        self._tokens = metrics.batch_tokens.labels(model)
+        self._batch_texts = metrics.batch_texts.labels(model)
+        self._batch_tokens = metrics.batch_tokens.labels(model)
         self._dropped = metrics.dropped.labels(model)
+        self._queue = metrics.queue_duration.labels(model)
+        self._tokenize = metrics.tokenize_duration.labels(model)
+        self._pool = metrics.pool_duration.labels(model)
+        self._texts = metrics.texts.labels(model)
+        self._tokens = metrics.tokens.labels(model)
 
     def batch(self, texts: int, tokens: int) -> None:
-        self._texts.observe(texts)
-        self._tokens.observe(tokens)
+        self._batch_texts.observe(texts)
+        self._batch_tokens.observe(tokens)
 
     def dropped(self) -> None:
         self._dropped.inc()
+
+    def answered(self, timings: Timings, texts: int, tokens: int) -> None:
+        self._queue.observe(timings.queue)
+        self._tokenize.observe(timings.tokenize)
+        self._pool.observe(timings.pool)
+        self._texts.inc(texts)
+        self._tokens.inc(tokens)

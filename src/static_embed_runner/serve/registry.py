@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..runner import StaticEmbedRunner
 from .batching import Batcher
 from .errors import unknown_model
-from .metrics import Metrics
+from .metrics import Metrics, ModelMetrics
 from .settings import ModelSpec, ServeSettings
 
 
@@ -18,6 +18,7 @@ class ServedModel:
     spec: ModelSpec
     runner: StaticEmbedRunner
     batcher: Batcher
+    metrics: ModelMetrics
     loaded_at: int
 
     @property
@@ -44,15 +45,16 @@ class Registry:
                 tokenizer_backend=self._settings.tokenizer_backend,
             )
             settings = self._settings
+            metrics = self._metrics.for_model(spec.name)
             batcher = Batcher(
                 runner,
                 max_batch_texts=settings.max_batch_texts,
                 max_batch_tokens=settings.max_batch_tokens,
                 batch_wait_ms=settings.batch_wait_ms,
-                observer=self._metrics.observer(spec.name),
+                observer=metrics,
                 name=spec.name,
             )
-            self._models[spec.name] = ServedModel(spec, runner, batcher, int(time.time()))
+            self._models[spec.name] = ServedModel(spec, runner, batcher, metrics, int(time.time()))
             self._metrics.models_loaded.set(len(self._models))
 
     def stop(self) -> None:
