@@ -1,6 +1,6 @@
-"""The README's server section runs as written: its Python block and every curl command against
-a live server (the embedded default model on 127.0.0.1, port 0 in place of 8080), and every
-``static-embed-runner serve`` command line parses with the real option parser."""
+"""The READMEs' server sections (English and Japanese) run as written: the Python block and every
+curl command against a live server (the embedded default model on 127.0.0.1, port 0 in place of
+8080), and every ``static-embed-runner serve`` command line parses with the real option parser."""
 
 from __future__ import annotations
 
@@ -16,14 +16,21 @@ from serve.live_server import live_server
 from static_embed_runner.serve import ServeSettings
 from static_embed_runner.serve.command import build_parser
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+SECTIONS = {
+    "README.md": "## Serving embeddings over HTTP",
+    "README.ja.md": "## HTTP で埋め込みを提供する",
+}
 DOC_URL = "http://127.0.0.1:8080"
 
 
-def _section() -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index("## Serving embeddings over HTTP")
+def _section(readme: str) -> str:
+    text = (ROOT / readme).read_text(encoding="utf-8")
+    start = text.index(SECTIONS[readme])
     return text[start : text.index("\n## ", start + 1)]
+
+
+pytestmark = pytest.mark.parametrize("readme", list(SECTIONS))
 
 
 def _indented_commands(section: str, program: str) -> list[str]:
@@ -50,8 +57,8 @@ def server_url():
         yield running.url
 
 
-def test_the_python_example_runs_against_a_live_server(server_url, capsys):
-    blocks = re.findall(r"```python\n(.*?)```", _section(), re.S)
+def test_the_python_example_runs_against_a_live_server(server_url, capsys, readme):
+    blocks = re.findall(r"```python\n(.*?)```", _section(readme), re.S)
     assert len(blocks) == 1
 
     exec(blocks[0].replace(DOC_URL, server_url), {})
@@ -60,8 +67,8 @@ def test_the_python_example_runs_against_a_live_server(server_url, capsys):
     assert (int(dim), int(tokens) > 0) == (256, True)
 
 
-def test_every_curl_command_succeeds_against_a_live_server(server_url):
-    commands = _indented_commands(_section(), "curl")
+def test_every_curl_command_succeeds_against_a_live_server(server_url, readme):
+    commands = _indented_commands(_section(readme), "curl")
     assert len(commands) == 4
 
     for command in commands:
@@ -80,10 +87,10 @@ def test_every_curl_command_succeeds_against_a_live_server(server_url):
             assert "error" not in answer, (command, answer)
 
 
-def test_every_serve_command_line_parses(tmp_path):
+def test_every_serve_command_line_parses(readme):
     lines = [
         line.split("#")[0].strip()
-        for line in _section().splitlines()
+        for line in _section(readme).splitlines()
         if line.startswith("    ") and "static-embed-runner serve" in line
     ]
     assert len(lines) >= 5
