@@ -11,8 +11,10 @@ head -> Matryoshka truncation -> L2 normalisation.
 
 from __future__ import annotations
 
+import hashlib
 import numbers
 import re
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -63,6 +65,9 @@ class StaticEmbedRunner:
         self.dim: int = parts.table.dim
         self.vocab_size: int = parts.table.vocab_size  # rows in the table: ids 0..vocab_size-1
         self._unk_id = tokenizer.unk_token_id if parts.semantics.drop_unk else None
+        # The model's identity for caches: load() sets it from the files (the same files give
+        # the same fingerprint in every process); a runner built otherwise gets a unique one.
+        self.fingerprint: str = uuid.uuid4().hex
         self._default_steps = _TokenSteps(
             parts.semantics.default_prompt, parts.semantics.char_limit, tokenizer, self._unk_id
         )
@@ -116,7 +121,9 @@ class StaticEmbedRunner:
                 f"{parts.table.vocab_size} rows; ids {parts.table.vocab_size}..{vocab_size - 1} "
                 f"would have no vector"
             )
-        return cls(parts, tokenizer, scratch)
+        runner = cls(parts, tokenizer, scratch)
+        runner.fingerprint = _fingerprint(directory)
+        return runner
 
     @property
     def prompts(self) -> dict[str, str]:
@@ -496,6 +503,17 @@ def _check_ids(token_ids: object, vocab_size: int) -> list[list[int]]:
             )
         batch.append(ids)
     return batch
+
+
+def _fingerprint(directory: Path) -> str:
+    """A digest of a model folder's files by relative path, size and modification time."""
+    digest = hashlib.blake2b(digest_size=16)
+    for file in sorted(directory.rglob("*")):
+        if file.is_file():
+            stat = file.stat()
+            relative = file.relative_to(directory).as_posix()
+            digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def _resolve(path: str | Path | None, revision: str | None) -> Path:
