@@ -30,10 +30,10 @@ import numpy as np
 
 from .runner import DEFAULT_BATCH_SIZE, MaxLength, StaticEmbedRunner, _check_texts
 
-# What one entry costs besides its vector's data and its key's 16 bytes: the ndarray and bytes
-# objects and the OrderedDict's share, measured with tracemalloc at 220-235 bytes (64- to 1024-d
-# vectors, 150 and 2,000 entries), rounded up.
-ENTRY_OVERHEAD = 256
+# What one entry costs besides its vector's data and its key's 16 bytes: the ndarray, bytes and
+# tuple objects and the OrderedDict's share, measured with tracemalloc at 225-290 bytes (64- to
+# 1024-d vectors, 150 and 2,000 entries), rounded up.
+ENTRY_OVERHEAD = 320
 DEFAULT_MAX_BYTES = 64 * 2**20
 
 
@@ -61,7 +61,8 @@ class EmbeddingCache:
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
             raise ValueError(f"max_bytes must be an integer >= 0, got {max_bytes!r}")
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        # key -> (vector, how many tokens it averages, if the caller said)
+        self._entries: OrderedDict[bytes, tuple[np.ndarray, int | None]] = OrderedDict()
         self._in_flight: dict[bytes, Future] = {}
         self._lock = threading.Lock()
         self._bytes = 0
@@ -79,11 +80,11 @@ class EmbeddingCache:
         waiting: list[tuple[int, Future]] = []
         with self._lock:
             for index, key in enumerate(keys):
-                vector = self._entries.get(key)
-                if vector is not None:
+                entry = self._entries.get(key)
+                if entry is not None:
                     self._entries.move_to_end(key)
                     self._hits += 1
-                    found[index] = vector
+                    found[index] = entry[0]
                 elif key in mine:
                     mine[key].append(index)
                     self._hits += 1
@@ -115,23 +116,51 @@ class EmbeddingCache:
             raise
         with self._lock:
             for (key, indices), row in zip(mine.items(), rows, strict=True):
-                vector = np.array(row, dtype=np.float32)  # a copy the caller cannot change
-                vector.setflags(write=False)
+                vector = self._store(key, row, None)
                 for index in indices:
                     found[index] = vector
-                self._store(key, vector)
                 self._in_flight.pop(key).set_result(vector)
 
-    def _store(self, key: bytes, vector: np.ndarray) -> None:
+    def lookup(
+        self, keys: Sequence[bytes], *, all_or_nothing: bool = False
+    ) -> list[tuple[np.ndarray, int | None] | None] | None:
+        """``(vector, tokens)`` for each key the cache holds, None for the others (counted as
+        hits and misses); for a caller that computes misses itself and :meth:`put` s them.
+        With ``all_or_nothing``, None (and nothing counted) unless every key is held."""
+        with self._lock:
+            found = [self._entries.get(key) for key in keys]
+            misses = found.count(None)
+            if all_or_nothing and misses:
+                return None
+            for key, entry in zip(keys, found, strict=True):
+                if entry is not None:
+                    self._entries.move_to_end(key)
+            self._hits += len(found) - misses
+            self._misses += misses
+        return found
+
+    def put(self, key: bytes, vector: np.ndarray, tokens: int | None = None) -> np.ndarray:
+        """Store a copy of ``vector`` (and the number of tokens it averages) under ``key``;
+        returns the read-only copy."""
+        with self._lock:
+            return self._store(key, vector, tokens)
+
+    def _store(self, key: bytes, row: np.ndarray, tokens: int | None) -> np.ndarray:
+        vector = np.array(row, dtype=np.float32)  # a copy no caller can change
+        vector.setflags(write=False)
         cost = vector.nbytes + len(key) + ENTRY_OVERHEAD
         if cost > self.max_bytes:
-            return
-        self._entries[key] = vector
+            return vector
+        previous = self._entries.pop(key, None)
+        if previous is not None:
+            self._bytes -= previous[0].nbytes + len(key) + ENTRY_OVERHEAD
+        self._entries[key] = (vector, tokens)
         self._bytes += cost
         while self._bytes > self.max_bytes:
-            old_key, old = self._entries.popitem(last=False)
+            old_key, (old, _) = self._entries.popitem(last=False)
             self._bytes -= old.nbytes + len(old_key) + ENTRY_OVERHEAD
             self._evictions += 1
+        return vector
 
     def stats(self) -> CacheStats:
         with self._lock:

@@ -117,6 +117,17 @@ class _Server:
     async def _embed(self, request: Request, job: EmbedJob) -> tuple[ServedModel, Result]:
         model = self.registry.get(job.model)
         check_for_model(job, model.runner.dim, model.runner.prompts)
+        cache = self.registry.cache
+        result = model.batcher.cached(job)
+        if result is None:
+            result = await self._computed(request, model, job)
+        if cache is not None:
+            self.metrics.observe_cache(cache.stats())
+        model.metrics.answered(result.timings, len(result.vectors), result.tokens)
+        return model, result
+
+    async def _computed(self, request: Request, model: ServedModel, job: EmbedJob) -> Result:
+        """The job through the model's queue, dropped if the client leaves first."""
         future = model.batcher.submit(job)
         # The client leaving cancels the job: the batcher skips a cancelled job it has not begun.
         watcher = asyncio.ensure_future(_disconnected(request))
@@ -129,8 +140,7 @@ class _Server:
             raise _ClientGone from None
         finally:
             watcher.cancel()
-        model.metrics.answered(result.timings, len(result.vectors), result.tokens)
-        return model, result
+        return result
 
     # -- other routes ----------------------------------------------------------------------
 
@@ -193,6 +203,7 @@ class _Server:
                 "max_input_chars": settings.max_input_chars,
                 "max_batch_texts": settings.max_batch_texts,
                 "batch_wait_ms": settings.batch_wait_ms,
+                "cache_bytes": settings.cache_bytes,
             },
         }
 

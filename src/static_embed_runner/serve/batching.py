@@ -15,10 +15,12 @@ import asyncio
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass, field
 
 import numpy as np
 
+from ..cache import EmbeddingCache, cache_keys
 from ..runner import StaticEmbedRunner
 from .errors import ApiError, invalid
 from .requests import EmbedJob, Options
@@ -43,12 +45,23 @@ class Result:
 
 @dataclass
 class _Pending:
+    """A queued job; once tokenized, ``ids`` holds the ids of the items it must compute: all of
+    them, or (with a cache) those ``found`` has no entry for, whose cache ``keys`` are kept."""
+
     job: EmbedJob
     future: asyncio.Future
     loop: asyncio.AbstractEventLoop
     enqueued: float
     ids: list[list[int]] | None = None
+    keys: list[bytes] | None = None
+    found: list[tuple[np.ndarray, int | None] | None] | None = None
     timings: Timings = field(default_factory=Timings)
+
+    def missing_keys(self) -> list[bytes | None]:
+        """The cache key of each item in ``ids`` (None where the job is not cached)."""
+        if self.keys is None:
+            return [None] * len(self.ids)
+        return [key for key, entry in zip(self.keys, self.found, strict=True) if entry is None]
 
     def resolve(self, value: Result | BaseException) -> None:
         self.loop.call_soon_threadsafe(_settle, self.future, value)
@@ -82,9 +95,11 @@ class Batcher:
         max_batch_tokens: int,
         batch_wait_ms: float,
         observer: BatchObserver | None = None,
+        cache: EmbeddingCache | None = None,
         name: str = "model",
     ) -> None:
         self.runner = runner
+        self._cache = cache
         self._max_texts = max_batch_texts
         self._max_tokens = max_batch_tokens
         self._wait = batch_wait_ms / 1000.0
@@ -109,6 +124,23 @@ class Batcher:
 
     def queued(self) -> int:
         return len(self._queue)
+
+    def cached(self, job: EmbedJob) -> Result | None:
+        """The job's answer straight from the cache when it holds every input, else None."""
+        keys = self._keys(job)
+        if keys is None:
+            return None
+        entries = self._cache.lookup(keys, all_or_nothing=True)
+        if entries is None:
+            return None
+        vectors = np.stack([vector for vector, _ in entries])
+        return Result(vectors, sum(tokens for _, tokens in entries), Timings())
+
+    def _keys(self, job: EmbedJob) -> list[bytes] | None:
+        """Cache keys of a job's texts; None without a cache or for token-id inputs."""
+        if self._cache is None or not all(isinstance(item, str) for item in job.items):
+            return None
+        return cache_keys(self.runner.fingerprint, astuple(job.options), job.items)
 
     def stop(self) -> None:
         """Finish every queued job, then end the thread."""
@@ -160,8 +192,16 @@ class Batcher:
         """Fill ``pending.ids``; False (and the request answered) when it fails."""
         started = time.perf_counter()
         pending.timings.queue = started - pending.enqueued
+        job = pending.job
         try:
-            pending.ids = _token_ids(self.runner, pending.job)
+            pending.keys = self._keys(job)
+            if pending.keys is None:
+                pending.ids = _token_ids(self.runner, job, range(len(job.items)))
+            else:
+                pending.found = self._cache.lookup(pending.keys)
+                todo = [i for i, entry in enumerate(pending.found) if entry is None]
+                missing = EmbedJob(job.model, [job.items[i] for i in todo], job.options)
+                pending.ids = _token_ids(self.runner, missing, todo) if todo else []
         except ApiError as exc:
             pending.resolve(exc)
             return False
@@ -175,36 +215,69 @@ class Batcher:
         return True
 
     def _compute(self, batch: list[_Pending]) -> None:
-        self._observer.batch(
-            sum(len(p.ids) for p in batch), sum(sum(map(len, p.ids)) for p in batch)
-        )
+        pooled = pooled_tokens = 0
         groups: dict[Options, list[_Pending]] = {}
         for pending in batch:
             groups.setdefault(pending.job.options, []).append(pending)
         for options, members in groups.items():
             started = time.perf_counter()
+            # Each distinct input is pooled once: members sharing a cache key share its row.
+            rows: list[list[int]] = []
+            slots: dict[bytes, int] = {}
+            member_rows: list[list[int]] = []
+            for pending in members:
+                mine = []
+                for key, seq in zip(pending.missing_keys(), pending.ids, strict=True):
+                    if key is not None and key in slots:
+                        mine.append(slots[key])
+                        continue
+                    if key is not None:
+                        slots[key] = len(rows)
+                    mine.append(len(rows))
+                    rows.append(seq)
+                member_rows.append(mine)
+            pooled += len(rows)
+            pooled_tokens += sum(map(len, rows))
             try:
-                ids = [seq for p in members for seq in p.ids]
                 vectors = self.runner.embed_ids(
-                    ids, normalize=options.normalize, truncate_dim=options.dimensions
+                    rows, normalize=options.normalize, truncate_dim=options.dimensions
                 )
             except Exception as exc:
                 for pending in members:
                     pending.resolve(exc)
                 continue
             elapsed = time.perf_counter() - started
-            start = 0
-            for pending in members:
-                count = len(pending.ids)
+            for pending, mine in zip(members, member_rows, strict=True):
                 pending.timings.pool = elapsed
-                tokens = sum(map(len, pending.ids))
-                pending.resolve(Result(vectors[start : start + count], tokens, pending.timings))
-                start += count
+                pending.resolve(self._result(pending, vectors, mine))
+        self._observer.batch(pooled, pooled_tokens)
+
+    def _result(self, pending: _Pending, vectors: np.ndarray, mine: list[int]) -> Result:
+        """A job's vectors in input order: its computed rows (stored in the cache) and, with a
+        cache, the entries found there."""
+        computed = vectors[mine]
+        tokens = sum(map(len, pending.ids))
+        if pending.keys is None:
+            return Result(computed, tokens, pending.timings)
+        out = np.empty((len(pending.found), vectors.shape[1]), dtype=np.float32)
+        rows = iter(zip(pending.missing_keys(), computed, pending.ids, strict=True))
+        for index, entry in enumerate(pending.found):
+            if entry is None:
+                key, row, seq = next(rows)
+                self._cache.put(key, row, len(seq))
+                out[index] = row
+            else:
+                out[index] = entry[0]
+                tokens += entry[1]
+        return Result(out, tokens, pending.timings)
 
 
-def _token_ids(runner: StaticEmbedRunner, job: EmbedJob) -> list[list[int]]:
+def _token_ids(
+    runner: StaticEmbedRunner, job: EmbedJob, positions: Sequence[int]
+) -> list[list[int]]:
     """Each item's ids: a text through ``runner.token_ids`` with the job's options, a token-id
-    list as given (checked against the vocabulary and, where asked, the model's limit)."""
+    list as given (checked against the vocabulary and, where asked, the model's limit). Errors
+    name an item by its position in the request, ``positions[i]`` for ``job.items[i]``."""
     options = job.options
     texts = [item for item in job.items if isinstance(item, str)]
     if len(texts) == len(job.items):
@@ -215,19 +288,20 @@ def _token_ids(runner: StaticEmbedRunner, job: EmbedJob) -> list[list[int]]:
         vocab = runner.vocab_size
         for index, item in enumerate(job.items):
             if not isinstance(item, str) and max(item) >= vocab:
+                where = f"input[{positions[index]}]"
                 raise invalid(
-                    f"`input[{index}]` holds token id {max(item)}, outside the model's ids "
-                    f"0..{vocab - 1}",
-                    f"input[{index}]",
+                    f"`{where}` holds token id {max(item)}, outside the model's ids 0..{vocab - 1}",
+                    where,
                 )
     limit = runner.max_tokens
     if options.limit_check and limit is not None:
         for index, seq in enumerate(ids):
             if len(seq) > limit:
+                where = f"inputs[{positions[index]}]"
                 raise invalid(
-                    f"Input validation error: `inputs[{index}]` must have less than {limit} "
+                    f"Input validation error: `{where}` must have less than {limit} "
                     f"tokens. Given: {len(seq)} (send truncate: true to keep the first {limit})",
-                    f"inputs[{index}]",
+                    where,
                 )
     return ids
 

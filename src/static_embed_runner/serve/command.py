@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="wait this long for more requests before a batch starts (default 0: batches form "
         "from what queued while the previous one ran)",
     )
+    batch.add_argument(
+        "--cache-mb",
+        type=_count(0),
+        default=0,
+        help="an embedding cache of this many MiB shared by the models (default 0: none)",
+    )
     limits = parser.add_argument_group("limits")
     limits.add_argument(
         "--max-concurrent-requests", type=_count(1), default=defaults.max_concurrent_requests
@@ -120,6 +126,7 @@ def main(argv: Sequence[str]) -> int:
             max_inputs=args.max_inputs,
             max_input_chars=args.max_input_chars,
             api_key=args.api_key,
+            cache_bytes=args.cache_mb * 2**20,
         )
         settings.model_specs()
     except ValueError as exc:

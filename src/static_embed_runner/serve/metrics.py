@@ -19,6 +19,7 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from ..cache import CacheStats
 from .batching import BatchObserver, Timings
 
 # 10 us .. ~10 s, geometric: the span from a cached single text to a large batch.
@@ -70,14 +71,14 @@ class Metrics:
         )
         self.batch_texts = Histogram(
             "ser_batch_texts",
-            "Texts per batch the compute thread ran.",
+            "Distinct inputs each batch of the compute thread pooled.",
             ["model"],
             buckets=_COUNTS,
             registry=registry,
         )
         self.batch_tokens = Histogram(
             "ser_batch_tokens",
-            "Tokens per batch the compute thread ran.",
+            "Tokens each batch of the compute thread pooled.",
             ["model"],
             buckets=tuple(2**k for k in range(21)),
             registry=registry,
@@ -105,7 +106,39 @@ class Metrics:
             multiprocess_mode="max",
         )
 
+        self.cache_hits = Counter(
+            "ser_cache_hits", "Inputs answered from the embedding cache.", registry=registry
+        )
+        self.cache_misses = Counter(
+            "ser_cache_misses", "Inputs the embedding cache did not hold.", registry=registry
+        )
+        self.cache_evictions = Counter(
+            "ser_cache_evictions", "Entries the cache dropped to stay in bounds.", registry=registry
+        )
+        self.cache_bytes = Gauge(
+            "ser_cache_bytes",
+            "Bytes the cache holds.",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self.cache_entries = Gauge(
+            "ser_cache_entries",
+            "Vectors the cache holds.",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self._cache_seen = CacheStats(0, 0, 0, 0, 0, 0, 0, 0)
         self._answered: dict[tuple[str, int], tuple] = {}
+
+    def observe_cache(self, stats: CacheStats) -> None:
+        """Bring the cache metrics up to ``stats`` (called on the event loop only)."""
+        seen = self._cache_seen
+        self.cache_hits.inc(stats.hits + stats.shared - seen.hits - seen.shared)
+        self.cache_misses.inc(stats.misses - seen.misses)
+        self.cache_evictions.inc(stats.evictions - seen.evictions)
+        self.cache_bytes.set(stats.bytes)
+        self.cache_entries.set(stats.entries)
+        self._cache_seen = stats
 
     def answered(self, route: str, status: int, seconds: float) -> None:
         """Count one answered request (label lookups cached: they cost more than the count)."""

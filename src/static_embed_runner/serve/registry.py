@@ -6,6 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 
+from ..cache import EmbeddingCache
 from ..runner import StaticEmbedRunner
 from .batching import Batcher
 from .errors import unknown_model
@@ -35,6 +36,7 @@ class Registry:
         self._metrics = metrics
         self._specs = settings.model_specs()
         self._models: dict[str, ServedModel] = {}
+        self.cache = EmbeddingCache(settings.cache_bytes) if settings.cache_bytes else None
 
     async def load_all(self) -> None:
         for spec in self._specs:
@@ -52,6 +54,7 @@ class Registry:
                 max_batch_tokens=settings.max_batch_tokens,
                 batch_wait_ms=settings.batch_wait_ms,
                 observer=metrics,
+                cache=self.cache,
                 name=spec.name,
             )
             self._models[spec.name] = ServedModel(spec, runner, batcher, metrics, int(time.time()))

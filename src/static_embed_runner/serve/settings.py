@@ -58,6 +58,8 @@ class ServeSettings:
     max_inputs: int = 2048
     max_input_chars: int = 100_000
     api_key: str | None = None
+    # embedding cache shared by the models, in bytes (0: no cache)
+    cache_bytes: int = 0
 
     def __post_init__(self) -> None:
         for name in (
@@ -71,6 +73,12 @@ class ServeSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if (
+            isinstance(self.cache_bytes, bool)
+            or not isinstance(self.cache_bytes, int)
+            or (self.cache_bytes < 0)
+        ):
+            raise ValueError(f"cache_bytes must be an integer >= 0, got {self.cache_bytes!r}")
         if not self.batch_wait_ms >= 0:
             raise ValueError(f"batch_wait_ms must be >= 0, got {self.batch_wait_ms!r}")
         if self.api_key == "":
