@@ -132,6 +132,11 @@ class StaticEmbedRunner:
         return dict(self._semantics.prompts)
 
     @property
+    def normalize_default(self) -> bool:
+        """Whether the model's own library L2-normalises by default (``normalize=None``)."""
+        return self._semantics.normalize_default
+
+    @property
     def default_prompt_name(self) -> str | None:
         """The prompt ``encode`` prepends when given neither ``prompt`` nor ``prompt_name``."""
         return self._semantics.default_prompt_name

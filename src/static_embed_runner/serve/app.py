@@ -324,6 +324,7 @@ def _model_info(model: ServedModel) -> dict:
         "truncation_direction": runner.truncation_direction,
         "prompts": runner.prompts,
         "default_prompt_name": runner.default_prompt_name,
+        "normalize_default": runner.normalize_default,
     }
 
 

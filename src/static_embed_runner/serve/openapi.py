@@ -90,6 +90,17 @@ def openapi_schema() -> dict:
                         "user": _NULLABLE_STRING,
                         "prompt_name": _NULLABLE_STRING,
                         "prompt": _NULLABLE_STRING,
+                        "normalize": _NULLABLE_BOOLEAN,
+                        "allow_empty": _NULLABLE_BOOLEAN,
+                        "max_length": {
+                            "description": "Tokens kept per input: an integer, null (all) or "
+                            '"model" (the model\'s own limit, the default).',
+                            "nullable": True,
+                            "oneOf": [
+                                {"type": "integer", "minimum": 0},
+                                {"type": "string", "enum": ["model"]},
+                            ],
+                        },
                     },
                 },
                 "OpenAIEmbeddingResponse": {

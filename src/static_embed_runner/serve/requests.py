@@ -19,12 +19,13 @@ Item = str | list[int]
 @dataclass(frozen=True)
 class Options:
     """Everything besides the texts that changes a vector; jobs with equal options share one
-    ``encode`` call. ``max_length`` is ``"model"`` (the model's own limit) or None (no limit);
+    ``encode`` call. ``max_length`` is ``"model"`` (the model's own limit), a token count, or
+    None (no limit);
     with ``limit_check`` an input longer than the model's limit is refused instead of cut."""
 
     prompt_name: str | None = None
     prompt: str | None = None
-    max_length: str | None = "model"
+    max_length: str | int | None = "model"
     direction: str | None = None
     normalize: bool = True
     dimensions: int | None = None
@@ -91,9 +92,12 @@ def _dimensions(body: dict) -> int | None:
     return value
 
 
-def _items(value: Any, field: str, max_inputs: int, max_chars: int | None) -> list[Item]:
+def _items(
+    value: Any, field: str, max_inputs: int, max_chars: int | None, allow_empty: bool = False
+) -> list[Item]:
     """``input``/``inputs``: a string, a list of strings, a list of ids or a list of id lists
-    (a list may mix strings and id lists, as TEI accepts)."""
+    (a list may mix strings and id lists, as TEI accepts). An empty string is refused unless
+    ``allow_empty``."""
     if value is None:
         raise invalid(f"`{field}` is required: a string or an array of strings", field)
     if isinstance(value, str) or (isinstance(value, list) and value and _is_int(value[0])):
@@ -115,7 +119,7 @@ def _items(value: Any, field: str, max_inputs: int, max_chars: int | None) -> li
     for index, item in enumerate(items):
         where = field if single else f"{field}[{index}]"
         if isinstance(item, str):
-            if not item:
+            if not item and not allow_empty:
                 raise empty_input(where)
             if max_chars is not None and len(item) > max_chars:
                 raise too_large(
@@ -138,12 +142,26 @@ def _items(value: Any, field: str, max_inputs: int, max_chars: int | None) -> li
     return items
 
 
+def _max_length(body: dict) -> str | int | None:
+    value = body.get("max_length", "model")
+    if value is None or value == "model" or (_is_int(value) and value >= 0):
+        return value
+    raise invalid(
+        f'`max_length` must be an integer >= 0, null (no limit) or "model", got '
+        f"{orjson.dumps(value).decode()}",
+        "max_length",
+    )
+
+
 def openai_job(body: Any, max_inputs: int) -> tuple[EmbedJob, str]:
     """``POST /v1/embeddings`` -> the job and its ``encoding_format``. Besides OpenAI's fields
-    (``input``, ``model``, ``encoding_format``, ``dimensions``, ``user``) it takes
-    ``prompt_name`` and ``prompt``; each input is cut to the model's own token limit."""
+    (``input``, ``model``, ``encoding_format``, ``dimensions``, ``user``) it takes ``encode``'s
+    ``prompt_name``, ``prompt``, ``normalize`` (default true) and ``max_length`` (default
+    ``"model"``: each input is cut to the model's own token limit), and ``allow_empty`` (default
+    false): embed an empty string as ``encode`` does instead of refusing it."""
     body = _object(body)
-    items = _items(body.get("input"), "input", max_inputs, None)
+    allow_empty = _optional(body, "allow_empty", bool, "true or false") or False
+    items = _items(body.get("input"), "input", max_inputs, None, allow_empty)
     model = _optional(body, "model", str, "a string")
     encoding = body.get("encoding_format")
     if encoding is None:
@@ -154,9 +172,12 @@ def openai_job(body: Any, max_inputs: int) -> tuple[EmbedJob, str]:
             "encoding_format",
         )
     _optional(body, "user", str, "a string")
+    normalize = _optional(body, "normalize", bool, "true or false")
     options = Options(
         prompt_name=_optional(body, "prompt_name", str, "a string"),
         prompt=_optional(body, "prompt", str, "a string"),
+        max_length=_max_length(body),
+        normalize=True if normalize is None else normalize,
         dimensions=_dimensions(body),
     )
     if options.prompt_name is not None and options.prompt is not None:
