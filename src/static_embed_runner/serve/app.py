@@ -25,13 +25,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import __version__
+from .admin import AdminRoutes
 from .batching import Result
-from .errors import ApiError, overloaded, too_large, unauthorized
+from .errors import ApiError, overloaded, too_large, unauthorized, unknown_model
 from .metrics import Metrics
 from .openapi import DOCS_ASSETS, docs_page, openapi_schema
 from .registry import Registry, ServedModel
 from .requests import EmbedJob, check_for_model, openai_job, parse_json, tei_job
-from .settings import ServeSettings
+from .settings import ModelSpec, ServeSettings
 
 log = logging.getLogger("static_embed_runner.serve")
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
@@ -59,7 +60,9 @@ class _Server:
         self.metrics = Metrics()
         self.registry = Registry(settings, self.metrics)
         self.api_key = settings.resolved_api_key()
+        self.admin = AdminRoutes(self.registry, settings.resolved_admin_key(), self.metrics)
         self.in_flight = 0
+        self.started_at = int(time.time())
 
     # -- embedding routes ------------------------------------------------------------------
 
@@ -115,12 +118,17 @@ class _Server:
         return response
 
     async def _embed(self, request: Request, job: EmbedJob) -> tuple[ServedModel, Result]:
-        model = self.registry.get(job.model)
+        model = await self.registry.get(job.model)
         check_for_model(job, model.runner.dim, model.runner.prompts)
         cache = self.registry.cache
         result = model.batcher.cached(job)
         if result is None:
-            result = await self._computed(request, model, job)
+            model.active += 1  # keeps the model loaded while the request waits
+            try:
+                result = await self._computed(request, model, job)
+            finally:
+                model.active -= 1
+                model.last_used = time.monotonic()
         if cache is not None:
             self.metrics.observe_cache(cache.stats())
         model.metrics.answered(result.timings, len(result.vectors), result.tokens)
@@ -155,22 +163,43 @@ class _Server:
             raise unauthorized()
 
     async def models(self, request: Request) -> Response:
-        return await self._plain(request, "openai", lambda: _openai_models(self.registry.models()))
-
-    async def model(self, request: Request) -> Response:
-        def body() -> dict:
-            return _openai_model(self.registry.get(request.path_params["name"]))
+        async def body() -> dict:
+            return {"object": "list", "data": [self._openai_model(s) for s in self._offered()]}
 
         return await self._plain(request, "openai", body)
+
+    async def model(self, request: Request) -> Response:
+        async def body() -> dict:
+            name = request.path_params["name"]
+            spec = self.registry.offered.get(name)
+            if spec is None:
+                raise unknown_model(name, [s.name for s in self._offered()])
+            return self._openai_model(spec)
+
+        return await self._plain(request, "openai", body)
+
+    def _offered(self) -> list[ModelSpec]:
+        return self.registry.offered.specs()
+
+    def _openai_model(self, spec: ModelSpec) -> dict:
+        loaded = {m.name: m for m in self.registry.loaded()}.get(spec.name)
+        return {
+            "id": spec.name,
+            "object": "model",
+            "created": loaded.loaded_at if loaded else self.started_at,
+            "owned_by": "static-embed-runner",
+        }
 
     async def info(self, request: Request) -> Response:
         return await self._plain(request, "tei", self._info)
 
-    async def _plain(self, request: Request, family: str, build: Callable[[], object]) -> Response:
+    async def _plain(
+        self, request: Request, family: str, build: Callable[[], Awaitable[object]]
+    ) -> Response:
         started = time.perf_counter()
         try:
             self.authorize(request)
-            response = _json(build())
+            response = _json(await build())
         except ApiError as exc:
             response = _error(exc, family)
         self.metrics.answered(
@@ -178,9 +207,10 @@ class _Server:
         )
         return response
 
-    def _info(self) -> dict:
+    async def _info(self) -> dict:
         settings = self.settings
-        first = self.registry.get(None)
+        first = await self.registry.get(None)
+        loaded = {m.name: m for m in self.registry.loaded()}
         return {
             "model_id": first.name,
             "model_sha": None,
@@ -197,13 +227,14 @@ class _Server:
             "version": __version__,
             "sha": None,
             "docker_label": None,
-            "models": [_model_info(m) for m in self.registry.models()],
+            "models": [_model_info(spec, loaded.get(spec.name)) for spec in self._offered()],
             "limits": {
                 "max_body_bytes": settings.max_body_bytes,
                 "max_input_chars": settings.max_input_chars,
                 "max_batch_texts": settings.max_batch_texts,
                 "batch_wait_ms": settings.batch_wait_ms,
                 "cache_bytes": settings.cache_bytes,
+                "keep_alive": settings.keep_alive,
             },
         }
 
@@ -300,24 +331,15 @@ def _timing_headers(job: EmbedJob, result: Result) -> dict[str, str]:
     }
 
 
-def _openai_model(model: ServedModel) -> dict:
-    return {
-        "id": model.name,
-        "object": "model",
-        "created": model.loaded_at,
-        "owned_by": "static-embed-runner",
-    }
-
-
-def _openai_models(models: list[ServedModel]) -> dict:
-    return {"object": "list", "data": [_openai_model(m) for m in models]}
-
-
-def _model_info(model: ServedModel) -> dict:
+def _model_info(spec: ModelSpec, model: ServedModel | None) -> dict:
+    """A model's entry in ``/info``: what it is, when it is loaded in this worker."""
+    if model is None:
+        return {"name": spec.name, "source": spec.source, "loaded": False}
     runner = model.runner
     return {
         "name": model.name,
         "source": model.spec.source,
+        "loaded": True,
         "format": runner.model_format,
         "dim": runner.dim,
         "max_input_length": runner.max_tokens,
@@ -335,11 +357,11 @@ def create_app(settings: ServeSettings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await server.registry.load_all()
+        await server.registry.start()
         try:
             yield
         finally:
-            server.registry.stop()
+            await server.registry.stop()
 
     routes = [
         Route("/v1/embeddings", server.openai_embeddings, methods=["POST"]),
@@ -351,6 +373,7 @@ def create_app(settings: ServeSettings | None = None) -> Starlette:
         Route("/health", server.health, methods=["GET"]),
         Route("/metrics", server.metrics_text, methods=["GET"]),
         Route("/openapi.json", server.openapi, methods=["GET"]),
+        *server.admin.routes(),
         Route("/docs", server.docs, methods=["GET"]),
         Mount("/docs/assets", app=StaticFiles(directory=DOCS_ASSETS), name="docs-assets"),
     ]

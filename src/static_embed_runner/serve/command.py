@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from .settings import API_KEY_ENV, ModelSpec, ServeSettings
+from .settings import ADMIN_KEY_ENV, API_KEY_ENV, ModelSpec, ServeSettings
 
 SETTINGS_ENV = "STATIC_EMBED_RUNNER_SERVE_SETTINGS"
 _FACTORY = "static_embed_runner.serve.app:create_app_from_environment"
@@ -70,6 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="an embedding cache of this many MiB shared by the models (default 0: none)",
     )
+    manage = parser.add_argument_group("model management")
+    manage.add_argument(
+        "--keep-alive",
+        type=_duration,
+        default=None,
+        metavar="DURATION",
+        help="unload a model idle this long (30s, 5m, 1h; default: never); the next request "
+        "for it loads it again",
+    )
+    manage.add_argument(
+        "--admin-key",
+        help=f"enable the admin routes (/admin/models) with this bearer key (or set "
+        f"{ADMIN_KEY_ENV})",
+    )
     limits = parser.add_argument_group("limits")
     limits.add_argument(
         "--max-concurrent-requests", type=_count(1), default=defaults.max_concurrent_requests
@@ -106,6 +120,23 @@ def _count(minimum: int):
     return parse
 
 
+def _duration(text: str) -> float | None:
+    """Seconds from ``90``, ``30s``, ``5m``, ``1h``; ``never`` for None."""
+    if text == "never":
+        return None
+    scale = {"s": 1, "m": 60, "h": 3600}.get(text[-1:], 1)
+    number = text[:-1] if text[-1:] in "smh" else text
+    try:
+        seconds = float(number) * scale
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0 or not number.replace(".", "", 1).isdigit():
+        raise argparse.ArgumentTypeError(
+            f"expected a duration such as 90, 30s, 5m, 1h or never, got {text!r}"
+        )
+    return seconds
+
+
 def main(argv: Sequence[str]) -> int:
     """Run the server until it is stopped; returns the exit status."""
     parser = build_parser()
@@ -127,6 +158,8 @@ def main(argv: Sequence[str]) -> int:
             max_input_chars=args.max_input_chars,
             api_key=args.api_key,
             cache_bytes=args.cache_mb * 2**20,
+            keep_alive=args.keep_alive,
+            admin_key=args.admin_key,
         )
         settings.model_specs()
     except ValueError as exc:
@@ -145,9 +178,13 @@ def main(argv: Sequence[str]) -> int:
 
         uvicorn.run(create_app(settings), **common)
         return 0
-    os.environ[SETTINGS_ENV] = json.dumps(_to_json(settings))
-    with tempfile.TemporaryDirectory(prefix="ser-metrics-") as metrics_dir:
+    with tempfile.TemporaryDirectory(prefix="ser-workers-") as shared:
+        # The workers share their metrics and the set of offered models through this folder.
+        metrics_dir = os.path.join(shared, "metrics")
+        os.mkdir(metrics_dir)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        settings = dataclasses.replace(settings, state_dir=shared)
+        os.environ[SETTINGS_ENV] = json.dumps(_to_json(settings))
         uvicorn.run(_FACTORY, factory=True, workers=args.workers, **common)
     return 0
 

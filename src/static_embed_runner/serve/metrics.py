@@ -127,6 +127,12 @@ class Metrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
+        self.model_load_duration = Histogram(
+            "ser_model_load_duration_seconds",
+            "Time to load a model (at start, on demand or by the admin route).",
+            buckets=_SECONDS,
+            registry=registry,
+        )
         self._cache_seen = CacheStats(0, 0, 0, 0, 0, 0, 0, 0)
         self._answered: dict[tuple[str, int], tuple] = {}
 

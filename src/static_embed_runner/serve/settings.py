@@ -9,6 +9,7 @@ from pathlib import Path
 
 DEFAULT_MODEL_NAME = "static-embed-runner/default"
 API_KEY_ENV = "STATIC_EMBED_RUNNER_API_KEY"
+ADMIN_KEY_ENV = "STATIC_EMBED_RUNNER_ADMIN_KEY"
 _NAME = re.compile(r"^[A-Za-z0-9][\w.:/-]*$")
 
 
@@ -26,11 +27,7 @@ class ModelSpec:
         name, a Hub id (``org/name``) under the id."""
         if "=" in text:
             name, _, source = text.partition("=")
-            if not _NAME.match(name):
-                raise ValueError(
-                    f"model name {name!r} (in {text!r}) must start with a letter or digit and "
-                    f"hold only letters, digits and . _ - : /"
-                )
+            check_name(name)
             if not source:
                 raise ValueError(f"{text!r}: nothing after '=' (expected name=path)")
             return cls(name, source)
@@ -38,6 +35,15 @@ class ModelSpec:
         if path.is_dir():
             return cls(path.resolve().name, text)
         return cls(text, text)
+
+
+def check_name(name: str) -> None:
+    """A served model's name: a letter or digit, then letters, digits and ``. _ - : /``."""
+    if not _NAME.match(name):
+        raise ValueError(
+            f"model name {name!r} must start with a letter or digit and hold only letters, "
+            f"digits and . _ - : /"
+        )
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,11 @@ class ServeSettings:
     api_key: str | None = None
     # embedding cache shared by the models, in bytes (0: no cache)
     cache_bytes: int = 0
+    # model management: unload a model idle this many seconds (None: never); the admin routes'
+    # key (None: admin routes disabled); the folder where workers share the offered models
+    keep_alive: float | None = None
+    admin_key: str | None = None
+    state_dir: str | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -81,8 +92,10 @@ class ServeSettings:
             raise ValueError(f"cache_bytes must be an integer >= 0, got {self.cache_bytes!r}")
         if not self.batch_wait_ms >= 0:
             raise ValueError(f"batch_wait_ms must be >= 0, got {self.batch_wait_ms!r}")
-        if self.api_key == "":
-            raise ValueError("api_key must not be empty (leave it unset for no key)")
+        if self.api_key == "" or self.admin_key == "":
+            raise ValueError("api_key and admin_key must not be empty (leave them unset)")
+        if self.keep_alive is not None and not self.keep_alive >= 0:
+            raise ValueError(f"keep_alive must be >= 0 seconds or None, got {self.keep_alive!r}")
 
     def model_specs(self) -> list[ModelSpec]:
         """The served models in order (the first is the default); the embedded default model
@@ -103,3 +116,7 @@ class ServeSettings:
     def resolved_api_key(self) -> str | None:
         """The key clients must send: the setting, else ``$STATIC_EMBED_RUNNER_API_KEY``."""
         return self.api_key or os.environ.get(API_KEY_ENV) or None
+
+    def resolved_admin_key(self) -> str | None:
+        """The admin routes' key: the setting, else ``$STATIC_EMBED_RUNNER_ADMIN_KEY``."""
+        return self.admin_key or os.environ.get(ADMIN_KEY_ENV) or None
