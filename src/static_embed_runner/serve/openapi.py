@@ -57,6 +57,8 @@ _REASONS = {
     413: "Body, input or batch over a limit",
     422: "Invalid field (TEI route)",
     429: "Too many requests in flight",
+    403: "Admin routes disabled (no admin key set)",
+    409: "The name is already served from another source",
 }
 _SECURED = [{"bearer": []}]
 
@@ -279,6 +281,79 @@ def openapi_schema() -> dict:
                         "200": {"description": "Ready"},
                         "503": {"description": "Not ready", **_json_ref("TEIError")},
                     },
+                }
+            },
+            "/admin/models": {
+                "get": {
+                    "summary": "Offered models and whether this worker has them loaded",
+                    "operationId": "admin_list_models",
+                    "security": _SECURED,
+                    "responses": _responses(
+                        {
+                            "description": "Offered models",
+                            "content": {json_body: {"schema": {"type": "object"}}},
+                        },
+                        "openai",
+                        401,
+                        403,
+                    ),
+                },
+                "post": {
+                    "summary": "Load a model and offer it in every worker (admin key)",
+                    "operationId": "admin_add_model",
+                    "security": _SECURED,
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            json_body: {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["name"],
+                                    "properties": {
+                                        "name": {"type": "string"},
+                                        "source": _NULLABLE_STRING,
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": _responses(
+                        {
+                            "description": "Loaded",
+                            "content": {json_body: {"schema": {"type": "object"}}},
+                        },
+                        "openai",
+                        400,
+                        401,
+                        403,
+                        409,
+                        422,
+                    ),
+                },
+            },
+            "/admin/models/{name}": {
+                "delete": {
+                    "summary": "Stop offering a model and unload it in every worker (admin key)",
+                    "operationId": "admin_remove_model",
+                    "security": _SECURED,
+                    "parameters": [
+                        {
+                            "name": "name",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": _responses(
+                        {
+                            "description": "Removed",
+                            "content": {json_body: {"schema": {"type": "object"}}},
+                        },
+                        "openai",
+                        401,
+                        403,
+                        404,
+                    ),
                 }
             },
             "/metrics": {
