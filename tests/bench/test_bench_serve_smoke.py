@@ -1,0 +1,45 @@
+"""Smoke test of the serving benchmark: ``bench/bench_serve.py --quick`` runs end to end against
+our 1-worker server with wrk and writes JSON with figures for both concurrencies.
+
+Benchmarks are not tests, so no timing is compared with a bound; the test checks the plumbing
+(server start and stop, the shape check, wrk's report parsed, the in-process figure, the files).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "bench" / "bench_serve.py"
+
+
+def test_quick_serving_benchmark_measures_our_server_at_both_concurrencies(
+    tmp_path: Path,
+) -> None:
+    assert shutil.which("wrk"), "wrk is missing: .ci/run installs it (Debian package 'wrk')"
+    out = tmp_path / "serve_bench.json"
+    command = [
+        sys.executable, str(SCRIPT), "--quick", "--json", str(out), "--no-plot",
+        "--model", "tiny-st-30k-8", "--cache-dir", str(tmp_path / "models"),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+
+    summary = json.loads(out.read_text())
+    ours = summary["contenders"]["ours"]
+    assert ours["shape_check"]["ok"]
+    assert {c["vectors"] for c in ours["shape_check"]["checks"].values()} == {1, 64}
+    for size in ("1", "64"):
+        for concurrency in ("1", "8"):
+            cell = ours["cells"][size][concurrency]["median"]
+            assert cell["rps"] > 0, (size, concurrency, cell)
+            assert 0 < cell["p50_ms"] <= cell["p99_ms"], (size, concurrency, cell)
+    assert ours["startup_s"]["median"] > 0
+    assert ours["memory"]["server"]["vm_rss_mb"] > 0
+    assert summary["in_process"]["batch64_texts_per_s"] > 0
+    assert [t["target"][:3] for t in summary["targets"]] == ["(d)"]
+    assert out.with_suffix(".md").read_text().startswith("# Serving benchmark")
