@@ -17,6 +17,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from itertools import chain
 from pathlib import Path
 from typing import Literal
 
@@ -35,6 +36,7 @@ from .tokenizer.truncation import Truncation
 
 TABLES = ("q4", "f32")
 _DIRECTIONS = ("right", "left")
+_PLAIN_INT = {int}
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "data" / "default_model"
 DEFAULT_BATCH_SIZE = 1024
 # encode's max_length: a token count, None (no limit), or "model": the model's own limit
@@ -382,10 +384,19 @@ class StaticEmbedRunner:
         normalisation as in :meth:`encode` -> ``(len(token_ids), dim)`` float32. The ids are used
         as given (no prompt, no limit, the unknown token kept); an id outside the vocabulary
         raises ``ValueError``."""
+        return self._embed_known_ids(
+            _check_ids(token_ids, self._table.vocab_size), normalize, truncate_dim
+        )
+
+    def _embed_known_ids(
+        self, token_ids: list[list[int]], normalize: bool | None, truncate_dim: int | None
+    ) -> np.ndarray:
+        """:meth:`embed_ids` for lists of ints already known to be in range (the tokenizer's,
+        or checked by the caller, as the server does)."""
         out_dim = self._check_truncate_dim(truncate_dim)
         if normalize is None:
             normalize = self._semantics.normalize_default
-        return self._pool(_check_ids(token_ids, self._table.vocab_size), out_dim, normalize)
+        return self._pool(token_ids, out_dim, normalize)
 
     def _check_truncate_dim(self, truncate_dim: int | None) -> int:
         if truncate_dim is None:
@@ -494,19 +505,29 @@ def _check_ids(token_ids: object, vocab_size: int) -> list[list[int]]:
         raise TypeError(f"token_ids must be a list of lists of int, got {type(token_ids).__name__}")
     batch = []
     for index, seq in enumerate(token_ids):
-        if isinstance(seq, (str, bytes, bytearray)) or not isinstance(seq, Iterable):
-            raise TypeError(f"token_ids[{index}] must be a list of int, got {type(seq).__name__}")
-        ids = seq if type(seq) is list else list(seq)
-        if not all(type(i) is int for i in ids):  # the tokenizer's lists pass this fast check
-            if not all(_is_integer(i) for i in ids):
-                raise TypeError(f"token_ids[{index}] must hold only ints")
-            ids = [int(i) for i in ids]
+        if type(seq) is not list:
+            if isinstance(seq, (str, bytes, bytearray)) or not isinstance(seq, Iterable):
+                kind = type(seq).__name__
+                raise TypeError(f"token_ids[{index}] must be a list of int, got {kind}")
+            seq = list(seq)
+        batch.append(seq)
+    # One pass over all ids for the common case, lists of plain ints in range (what the
+    # tokenizer returns); the per-list pass below only runs to convert or to name the culprit.
+    flat = list(chain.from_iterable(batch))
+    if set(map(type, flat)) <= _PLAIN_INT and (
+        not flat or 0 <= min(flat) <= max(flat) < vocab_size
+    ):
+        return batch
+    for index, ids in enumerate(batch):
+        if not all(_is_integer(i) for i in ids):
+            raise TypeError(f"token_ids[{index}] must hold only ints")
+        ids = [int(i) for i in ids]
         if ids and not 0 <= min(ids) <= max(ids) < vocab_size:
             bad = next(i for i in ids if not 0 <= i < vocab_size)
             raise ValueError(
                 f"token_ids[{index}] holds {bad}, outside the model's ids 0..{vocab_size - 1}"
             )
-        batch.append(ids)
+        batch[index] = ids
     return batch
 
 

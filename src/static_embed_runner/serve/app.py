@@ -9,11 +9,11 @@ connection so a request whose client has gone is dropped before it is computed.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hmac
 import logging
 import time
+from binascii import b2a_base64
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
@@ -297,7 +297,7 @@ def _openai_body(model: ServedModel, result: Result, encoding: str) -> dict:
     vectors = result.vectors
     if encoding == "base64":
         rows = vectors.astype("<f4", copy=False)
-        embeddings: list = [base64.b64encode(row.tobytes()).decode("ascii") for row in rows]
+        embeddings: list = [b2a_base64(row, newline=False).decode("ascii") for row in rows]
     else:
         embeddings = list(vectors)
     return {

@@ -239,9 +239,8 @@ class Batcher:
             pooled += len(rows)
             pooled_tokens += sum(map(len, rows))
             try:
-                vectors = self.runner.embed_ids(
-                    rows, normalize=options.normalize, truncate_dim=options.dimensions
-                )
+                # ids from the tokenizer, or a client's checked in _token_ids
+                vectors = self.runner._embed_known_ids(rows, options.normalize, options.dimensions)
             except Exception as exc:
                 for pending in members:
                     pending.resolve(exc)
@@ -255,7 +254,8 @@ class Batcher:
     def _result(self, pending: _Pending, vectors: np.ndarray, mine: list[int]) -> Result:
         """A job's vectors in input order: its computed rows (stored in the cache) and, with a
         cache, the entries found there."""
-        computed = vectors[mine]
+        contiguous = bool(mine) and mine[-1] - mine[0] + 1 == len(mine)
+        computed = vectors[mine[0] : mine[-1] + 1] if contiguous else vectors[mine]
         tokens = sum(map(len, pending.ids))
         if pending.keys is None:
             return Result(computed, tokens, pending.timings)
