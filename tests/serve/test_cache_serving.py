@@ -81,6 +81,13 @@ def test_concurrent_requests_for_one_new_text_are_computed_once(model_dirs, runn
     for answer in [*answers, later]:
         assert np.array_equal(np.asarray(answer.json(), np.float32), expected)
     assert _metric(metrics, "ser_batch_texts_sum") == 1  # one text pooled for nine requests
+    # the eight others shared its computation in the batch, or found it cached afterwards
+    shared, hits = (
+        _metric(metrics, "ser_cache_shared_total"),
+        _metric(metrics, "ser_cache_hits_total"),
+    )
+    assert shared + hits == 8 and shared >= 1
+    assert _metric(metrics, "ser_cache_in_flight") == 0
     assert _metric(metrics, "ser_cache_hits_total") >= 1
     assert _metric(metrics, "ser_cache_entries") == 1
     assert 0 < _metric(metrics, "ser_cache_bytes") <= 2**20

@@ -83,6 +83,12 @@ class BatchObserver:
 
     def dropped(self) -> None: ...
 
+    def shared(self, inputs: int) -> None:
+        """``inputs`` were answered by another request's computation in the same batch."""
+
+    def computing(self, inputs: int) -> None:
+        """``inputs`` distinct cached-to-be inputs are being computed now (0: none)."""
+
 
 class Batcher:
     """One model's queue and compute thread."""
@@ -222,6 +228,7 @@ class Batcher:
         for options, members in groups.items():
             started = time.perf_counter()
             # Each distinct input is pooled once: members sharing a cache key share its row.
+            shared = 0
             rows: list[list[int]] = []
             slots: dict[bytes, int] = {}
             member_rows: list[list[int]] = []
@@ -230,6 +237,7 @@ class Batcher:
                 for key, seq in zip(pending.missing_keys(), pending.ids, strict=True):
                     if key is not None and key in slots:
                         mine.append(slots[key])
+                        shared += 1
                         continue
                     if key is not None:
                         slots[key] = len(rows)
@@ -238,6 +246,9 @@ class Batcher:
                 member_rows.append(mine)
             pooled += len(rows)
             pooled_tokens += sum(map(len, rows))
+            if slots:
+                self._observer.shared(shared)
+                self._observer.computing(len(slots))
             try:
                 # ids from the tokenizer, or a client's checked in _token_ids
                 vectors = self.runner._embed_known_ids(rows, options.normalize, options.dimensions)
@@ -245,6 +256,9 @@ class Batcher:
                 for pending in members:
                     pending.resolve(exc)
                 continue
+            finally:
+                if slots:
+                    self._observer.computing(0)
             elapsed = time.perf_counter() - started
             for pending, mine in zip(members, member_rows, strict=True):
                 pending.timings.pool = elapsed

@@ -115,6 +115,17 @@ class Metrics:
         self.cache_evictions = Counter(
             "ser_cache_evictions", "Entries the cache dropped to stay in bounds.", registry=registry
         )
+        self.cache_shared = Counter(
+            "ser_cache_shared",
+            "Inputs answered by another request's computation of the same text in one batch.",
+            registry=registry,
+        )
+        self.cache_in_flight = Gauge(
+            "ser_cache_in_flight",
+            "Distinct inputs being computed for the cache now.",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
         self.cache_bytes = Gauge(
             "ser_cache_bytes",
             "Bytes the cache holds.",
@@ -173,6 +184,8 @@ class ModelMetrics(BatchObserver):
     """One model's labelled metrics: what its batcher reports and what each answer adds."""
 
     def __init__(self, metrics: Metrics, model: str) -> None:
+        self._cache_shared = metrics.cache_shared
+        self._cache_in_flight = metrics.cache_in_flight
         self._batch_texts = metrics.batch_texts.labels(model)
         self._batch_tokens = metrics.batch_tokens.labels(model)
         self._dropped = metrics.dropped.labels(model)
@@ -188,6 +201,12 @@ class ModelMetrics(BatchObserver):
 
     def dropped(self) -> None:
         self._dropped.inc()
+
+    def shared(self, inputs: int) -> None:
+        self._cache_shared.inc(inputs)
+
+    def computing(self, inputs: int) -> None:
+        self._cache_in_flight.set(inputs)
 
     def answered(self, timings: Timings, texts: int, tokens: int) -> None:
         self._queue.observe(timings.queue)
