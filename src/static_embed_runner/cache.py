@@ -28,7 +28,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .runner import DEFAULT_BATCH_SIZE, MaxLength, StaticEmbedRunner, _check_texts
+from .runner import (
+    DEFAULT_BATCH_SIZE,
+    MaxLength,
+    StaticEmbedRunner,
+    _check_texts,
+    _for_role,
+)
 
 # What one entry costs besides its vector's data and its key's 16 bytes: the ndarray, bytes and
 # tuple objects and the OrderedDict's share, measured with tracemalloc at 225-290 bytes (64- to
@@ -247,14 +253,8 @@ class CachedRunner:
 
     def encode_query(self, texts: str | Iterable[str], **options) -> np.ndarray:
         """:meth:`StaticEmbedRunner.encode_query`, through the cache."""
-        name = self.runner._role_prompt_name(
-            "query", options.get("prompt_name"), options.get("prompt")
-        )
-        return self.encode(texts, **{**options, "prompt_name": name})
+        return self.encode(texts, **_for_role("query", options, self.runner.prompts))
 
     def encode_document(self, texts: str | Iterable[str], **options) -> np.ndarray:
         """:meth:`StaticEmbedRunner.encode_document`, through the cache."""
-        name = self.runner._role_prompt_name(
-            "document", options.get("prompt_name"), options.get("prompt")
-        )
-        return self.encode(texts, **{**options, "prompt_name": name})
+        return self.encode(texts, **_for_role("document", options, self.runner.prompts))

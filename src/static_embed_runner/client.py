@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 
 from .errors import StaticEmbedRunnerError
-from .runner import DEFAULT_BATCH_SIZE, MaxLength, _check_texts
+from .runner import DEFAULT_BATCH_SIZE, MaxLength, _check_texts, _for_role
 
 
 class RemoteError(StaticEmbedRunnerError, ValueError):
@@ -172,17 +172,11 @@ class RemoteRunner:
 
     def encode_query(self, texts: str | Iterable[str], **options) -> np.ndarray:
         """:meth:`StaticEmbedRunner.encode_query` on the server."""
-        return self.encode(texts, **self._role(options, "query"))
+        return self.encode(texts, **_for_role("query", options, self.prompts))
 
     def encode_document(self, texts: str | Iterable[str], **options) -> np.ndarray:
         """:meth:`StaticEmbedRunner.encode_document` on the server."""
-        return self.encode(texts, **self._role(options, "document"))
-
-    def _role(self, options: dict, role: str) -> dict:
-        unprompted = options.get("prompt_name") is None and options.get("prompt") is None
-        if unprompted and role in self.prompts:
-            return {**options, "prompt_name": role}
-        return options
+        return self.encode(texts, **_for_role("document", options, self.prompts))
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -207,23 +201,18 @@ class RemoteRunner:
                 response = connection.getresponse()
                 data = response.read()
                 break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
-                connection.close()
-                self._local.connection = None
-                if attempt == 2:
-                    raise ServerUnavailableError(
-                        f"{self.url}: the server went away ({exc})"
-                    ) from exc
-            except TimeoutError as exc:
-                connection.close()
-                self._local.connection = None
-                raise ServerUnavailableError(
-                    f"{self.url}: no answer within {self.timeout} s"
-                ) from exc
             except OSError as exc:
-                connection.close()
-                self._local.connection = None
-                raise ServerUnavailableError(f"{self.url}: cannot connect ({exc})") from exc
+                self.close()
+                stale = isinstance(exc, (ConnectionResetError, BrokenPipeError))
+                if isinstance(exc, http.client.RemoteDisconnected) or stale:
+                    if attempt == 1:
+                        continue
+                    reason = f"the server went away ({exc})"
+                elif isinstance(exc, TimeoutError):
+                    reason = f"no answer within {self.timeout} s"
+                else:
+                    reason = f"cannot connect ({exc})"
+                raise ServerUnavailableError(f"{self.url}: {reason}") from exc
         if response.status != 200:
             raise _refusal(self.url, response.status, data)
         return json.loads(data)

@@ -15,7 +15,7 @@ import hashlib
 import numbers
 import re
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from itertools import chain
 from pathlib import Path
@@ -238,11 +238,7 @@ class StaticEmbedRunner:
     def _role_prompt_name(
         self, role: str, prompt_name: str | None, prompt: str | None
     ) -> str | None:
-        """``encode_query``/``encode_document``'s choice: the caller's prompt if given one, else
-        the model's prompt named ``role`` if it has one, else the default (None)."""
-        if prompt_name is None and prompt is None and role in self._semantics.prompts:
-            return role
-        return prompt_name
+        return role_prompt_name(role, prompt_name, prompt, self._semantics.prompts)
 
     def _steps(
         self,
@@ -457,6 +453,23 @@ class _TokenSteps:
         if unk is not None and unk in ids:
             return [i for i in ids if i != unk]
         return ids
+
+
+def role_prompt_name(
+    role: str, prompt_name: str | None, prompt: str | None, prompts: Mapping[str, str]
+) -> str | None:
+    """``encode_query``/``encode_document``'s choice (``role`` is ``"query"`` or
+    ``"document"``): the caller's prompt if given one, else the model's prompt named ``role``
+    if it has one, else the default (None)."""
+    if prompt_name is None and prompt is None and role in prompts:
+        return role
+    return prompt_name
+
+
+def _for_role(role: str, options: dict, prompts: Mapping[str, str]) -> dict:
+    """``options`` with the prompt ``encode_query``/``encode_document`` choose."""
+    name = role_prompt_name(role, options.get("prompt_name"), options.get("prompt"), prompts)
+    return {**options, "prompt_name": name}
 
 
 def _reserve_for(table: Table, scratch: RowScratch) -> Callable[[], None]:
