@@ -13,15 +13,19 @@ Contenders, each its own server process (fresh every round, stopped with SIGTERM
 The first five serve the same sentence-transformers StaticEmbedding folder (``st-en-30k-1024``
 from ``models.py``, bert-base-uncased vocab x 1024, synthetic weights). Per round the contenders
 take turns (the first one rotates each round); each is started, timed to its first 200 on
-``/health``, checked (one request per size: vector count and dimension), then loaded by wrk
-(``-t1 -cC -dDs --latency``, a Lua script POSTing fixed JSON bodies in rotation: 1-text and
-64-text requests) at each concurrency after a short warm-up run of the same cell, its processes'
-memory read from ``/proc``, and stopped. A cell with any non-2xx answer or socket error fails the
+``/health``, checked (one request per request kind: vector count and dimension), then loaded
+by wrk (``-t1 -cC -dDs --latency``, a Lua script POSTing fixed JSON bodies in rotation) at each
+concurrency after a short warm-up run of the same cell, its processes' memory read from
+``/proc``, and stopped. Request kinds: 1-text requests, 64-text requests with float JSON answers
+(no ``encoding_format``), and the same 64-text requests with ``"encoding_format": "base64"``
+(the official ``openai`` client's default; not sent to FastAPI + sentence-transformers, which
+ignores the field and answers floats). A cell with any non-2xx answer or socket error fails the
 run. Figures are medians over rounds. A separate process measures in-process
-``StaticEmbedRunner.load(model).encode(64 texts)`` throughput on the same texts once per round.
+``StaticEmbedRunner.load(model).encode(64 texts)`` throughput on the same texts once per round,
+and how long the server's answer body for 64 vectors takes to serialise in each encoding.
 
     bench/setup_serve_baselines.sh          # once: bench/.venv-infinity and bench/.venv-st-serve
-    python bench/bench_serve.py             # full run (3 rounds, 4 s cells), 17 minutes on 2 cores
+    python bench/bench_serve.py             # full run (3 rounds, 4 s cells), 23 minutes on 2 cores
     python bench/bench_serve.py --quick     # 1 round, 1 s cells, our 1-worker server at c=1, 8
 
 Writes ``results/serve/serve_bench.json`` (every figure, machine, date, commit), the tables and
@@ -31,6 +35,8 @@ target lines to stdout and ``serve_bench.md``, and the plot ``serve_bench.png`` 
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import contextlib
 import json
 import math
@@ -39,6 +45,7 @@ import re
 import shutil
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -56,7 +63,6 @@ from run_all import snapshot_source
 from texts import SENTENCES
 
 DEFAULT_MODEL = "st-en-30k-1024"
-SIZES = (1, 64)
 CONCURRENCIES = (1, 8, 32)
 QUICK_CONCURRENCIES = (1, 8)
 CONTENDER_KEYS = ("ours", "ours-2w", "ours-nomerge", "ours-wait2", "fastapi-st", "infinity")
@@ -86,7 +92,28 @@ TARGETS = {
 
 
 # ---------------------------------------------------------------------------------------------
-# request bodies: the same texts for every contender and for the in-process figure
+# request kinds and bodies: the same texts for every contender and for the in-process figure
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of request: ``key`` names its cells in the JSON (``"1"``, ``"64"``,
+    ``"64-base64"``); ``encoding`` is the ``encoding_format`` sent (None: not sent, float
+    answers)."""
+
+    key: str
+    size: int
+    encoding: str | None
+    title: str
+
+
+KINDS = (
+    Kind("1", 1, None, "1-text requests"),
+    Kind("64", 64, None, "64-text requests, float JSON answers"),
+    Kind(
+        "64-base64", 64, "base64", "64-text requests, base64 answers (the openai client's default)"
+    ),
+)
 
 
 def one_text_inputs() -> list[list[str]]:
@@ -117,6 +144,10 @@ class Contender:
     model_name: str
     dim: int
     env: dict[str, str] = field(default_factory=dict)
+    base64: bool = True  # honours encoding_format "base64" (little-endian float32)
+
+    def kinds(self) -> list[Kind]:
+        return [k for k in KINDS if self.base64 or k.encoding != "base64"]
 
 
 def contenders(keys: list[str], model_dir: Path, dim: int, snapshot: Path) -> list[Contender]:
@@ -165,6 +196,7 @@ def contenders(keys: list[str], model_dir: Path, dim: int, snapshot: Path) -> li
             "/v1/embeddings",
             SERVED_NAME,
             dim,
+            base64=False,  # its request model has no encoding_format: it answers floats
         ),
         "infinity": Contender(
             "infinity",
@@ -288,20 +320,54 @@ def post_json(url: str, payload: dict[str, Any], timeout_s: float = 60.0) -> dic
         return json.loads(answer.read())
 
 
-def check_shape(server: Server, size: int) -> dict[str, Any]:
-    """One request of ``size`` texts: the answer must hold ``size`` finite vectors of the
-    contender's dimension, in order. Raises otherwise, so that a broken server posts nothing."""
+def request_body(contender: Contender, kind: Kind, texts: list[str]) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": contender.model_name, "input": texts}
+    if kind.encoding is not None:
+        body["encoding_format"] = kind.encoding
+    return body
+
+
+def _vector(embedding: Any, encoding: str | None) -> list[float] | None:
+    """An answer's embedding as floats: a JSON array, or with base64 a string of little-endian
+    float32 values; None when it is not in the requested encoding."""
+    if encoding != "base64":
+        return embedding if isinstance(embedding, list) else None
+    if not isinstance(embedding, str):
+        return None
+    try:
+        raw = base64.b64decode(embedding, validate=True)
+    except binascii.Error:
+        return None
+    if len(raw) % 4:
+        return None
+    return list(struct.unpack(f"<{len(raw) // 4}f", raw))
+
+
+def check_shape(server: Server, kind: Kind) -> dict[str, Any]:
+    """One request of ``kind``: the answer must hold ``kind.size`` finite vectors of the
+    contender's dimension, in order, in the requested encoding (base64: decoded as little-endian
+    float32). Raises otherwise, so that a broken server posts nothing."""
     c = server.contender
-    texts = inputs_for(size)[0]
-    answer = post_json(server.url(c.route), {"model": c.model_name, "input": texts})
+    texts = inputs_for(kind.size)[0]
+    answer = post_json(server.url(c.route), request_body(c, kind, texts))
     rows = answer.get("data", [])
-    dims = sorted({len(row.get("embedding", [])) for row in rows})
+    vectors = [_vector(row.get("embedding"), kind.encoding) for row in rows]
+    decoded = all(v is not None for v in vectors)
+    dims = sorted({len(v) for v in vectors if v is not None})
     ordered = [row.get("index") for row in rows] == list(range(len(rows)))
-    finite = all(math.isfinite(v) for row in rows for v in row.get("embedding", []))
-    ok = len(rows) == size and dims == [c.dim] and ordered and finite
-    check = {"texts": size, "vectors": len(rows), "dims": dims, "expected_dim": c.dim, "ok": ok}
+    finite = all(math.isfinite(x) for v in vectors if v is not None for x in v)
+    ok = len(rows) == kind.size and decoded and dims == [c.dim] and ordered and finite
+    check = {
+        "texts": kind.size,
+        "encoding": kind.encoding or "float",
+        "vectors": len(rows),
+        "dims": dims,
+        "expected_dim": c.dim,
+        "decoded": decoded,
+        "ok": ok,
+    }
     if not ok:
-        raise RuntimeError(f"{c.label}: wrong answer shape for {size} texts: {check}")
+        raise RuntimeError(f"{c.label}: wrong answer for {kind.title}: {check}")
     return check
 
 
@@ -350,9 +416,9 @@ def run_wrk(url: str, bodies: Path, concurrency: int, seconds: int) -> dict[str,
     return figures
 
 
-def write_bodies(directory: Path, contender: Contender, size: int) -> Path:
-    path = directory / f"{contender.key}-{size}.jsonl"
-    lines = [json.dumps({"model": contender.model_name, "input": t}) for t in inputs_for(size)]
+def write_bodies(directory: Path, contender: Contender, kind: Kind) -> Path:
+    path = directory / f"{contender.key}-{kind.key}.jsonl"
+    lines = [json.dumps(request_body(contender, kind, t)) for t in inputs_for(kind.size)]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -426,7 +492,10 @@ def process_memory(root_pid: int) -> list[dict[str, Any]]:
 
 def inprocess_child(model_dir: Path, repeats: int) -> int:
     """Print the in-process encode figures of the server's default load options as JSON."""
+    from types import SimpleNamespace
+
     from static_embed_runner import StaticEmbedRunner
+    from static_embed_runner.serve.app import _json, _openai_body
     from static_embed_runner.serve.settings import ServeSettings
 
     defaults = ServeSettings()
@@ -438,11 +507,22 @@ def inprocess_child(model_dir: Path, repeats: int) -> int:
         for texts in batches + singles:
             runner.encode(texts)
     batch_rates, single_ms = [], []
+    answer_ms: dict[str, list[float]] = {"float": [], "base64": []}
+    answer_bytes: dict[str, int] = {}
+    served = SimpleNamespace(name=SERVED_NAME)
     for _ in range(repeats):
         start = time.perf_counter()
-        for texts in batches:
-            runner.encode(texts)
+        vectors = [runner.encode(texts) for texts in batches]
         batch_rates.append(64 * len(batches) / (time.perf_counter() - start))
+        # The answer body as the OpenAI route builds and writes it, per encoding (private
+        # helpers of the server: a change there shows up here).
+        for encoding, times in answer_ms.items():
+            for v in vectors:
+                result = SimpleNamespace(vectors=v, tokens=0)
+                start = time.perf_counter()
+                body = _json(_openai_body(served, result, encoding)).body  # type: ignore[arg-type]
+                times.append(1000 * (time.perf_counter() - start))
+                answer_bytes[encoding] = len(body)
         for texts in singles:
             start = time.perf_counter()
             runner.encode(texts)
@@ -451,6 +531,8 @@ def inprocess_child(model_dir: Path, repeats: int) -> int:
         "load": {"table": defaults.table, "tokenizer_backend": defaults.tokenizer_backend},
         "batch64_texts_per_s": statistics.median(batch_rates),
         "single_ms_p50": statistics.median(single_ms),
+        "answer_ms": {encoding: statistics.median(t) for encoding, t in answer_ms.items()},
+        "answer_bytes": answer_bytes,
         "repeats": repeats,
     }
     print(json.dumps(figures))
@@ -479,11 +561,11 @@ def measure_contender(
     try:
         server.wait_ready(STARTUP_TIMEOUT_S)
         print(f"  {contender.label}: ready in {server.startup_s:.2f} s (port {server.port})")
-        shapes = {str(size): check_shape(server, size) for size in SIZES}
+        shapes = {kind.key: check_shape(server, kind) for kind in contender.kinds()}
         url = server.url(contender.route)
         cells: dict[str, dict[str, Any]] = {}
-        for size in SIZES:
-            bodies = write_bodies(work, contender, size)
+        for kind in contender.kinds():
+            bodies = write_bodies(work, contender, kind)
             for concurrency in args.concurrencies:
                 # Requests wrk leaves in flight are worked off before the next measurement (the
                 # baselines do not cancel them): the drain after the warm-up also covers the
@@ -491,9 +573,9 @@ def measure_contender(
                 run_wrk(url, bodies, concurrency, args.warmup)
                 drain_s = server.wait_idle()
                 cell = run_wrk(url, bodies, concurrency, args.duration) | {"drain_s": drain_s}
-                cells.setdefault(str(size), {})[str(concurrency)] = cell
+                cells.setdefault(kind.key, {})[str(concurrency)] = cell
                 print(
-                    f"    {size:>2}-text c={concurrency:<2} {cell['rps']:>9.1f} req/s  "
+                    f"    {kind.key:>9} c={concurrency:<2} {cell['rps']:>9.1f} req/s  "
                     f"p50 {_fmt_ms(cell['p50_ms']):>7} ms  p99 {_fmt_ms(cell['p99_ms']):>7} ms"
                 )
         memory = process_memory(server.process.pid)
@@ -520,10 +602,10 @@ def _median_or_none(values: Iterable[float | None]) -> float | None:
 
 def summarise(key: str, label: str, rounds: list[dict[str, Any]]) -> dict[str, Any]:
     cells: dict[str, dict[str, Any]] = {}
-    for size, by_c in rounds[0]["cells"].items():
+    for kind, by_c in rounds[0]["cells"].items():
         for concurrency in by_c:
-            samples = [r["cells"][size][concurrency] for r in rounds]
-            cells.setdefault(size, {})[concurrency] = {
+            samples = [r["cells"][kind][concurrency] for r in rounds]
+            cells.setdefault(kind, {})[concurrency] = {
                 "median": {
                     name: _median_or_none(s[name] for s in samples)
                     for name in ("rps", "p50_ms", "p99_ms")
@@ -555,8 +637,11 @@ def summarise(key: str, label: str, rounds: list[dict[str, Any]]) -> dict[str, A
     }
 
 
-def _cell(summary: dict[str, Any], key: str, size: int, concurrency: int) -> dict[str, float]:
-    return summary["contenders"][key]["cells"][str(size)][str(concurrency)]["median"]
+def _cell(summary: dict[str, Any], key: str, kind: str, concurrency: int) -> dict[str, Any]:
+    """The medians of one cell (``kind``: a :data:`KINDS` key); all None when the contender did
+    not run that kind of request."""
+    cell = summary["contenders"][key]["cells"].get(kind, {}).get(str(concurrency))
+    return cell["median"] if cell else {"rps": None, "p50_ms": None, "p99_ms": None}
 
 
 def _compare(ours: float | None, other: float | None, how: str) -> float | None:
@@ -588,53 +673,60 @@ def evaluate_targets(summary: dict[str, Any], top_c: int) -> list[dict[str, Any]
     for who in ("ours", "ours-2w"):
         if who not in present:
             continue
-        mine = _cell(summary, who, 1, top_c)
+        mine = _cell(summary, who, "1", top_c)
         if "infinity" in present:
-            theirs = _cell(summary, "infinity", 1, top_c)
+            theirs = _cell(summary, "infinity", "1", top_c)
             add(
                 "(a) 1-text req/s vs infinity-emb", who, mine["rps"], theirs["rps"],
                 "ours/other", TARGETS["vs_infinity_rps"], f"c={top_c}, req/s ours vs infinity",
             )  # fmt: skip
         if "fastapi-st" in present:
-            theirs = _cell(summary, "fastapi-st", 1, top_c)
+            theirs = _cell(summary, "fastapi-st", "1", top_c)
             add(
                 "(b) 1-text req/s vs FastAPI + sentence-transformers", who, mine["rps"],
                 theirs["rps"], "ours/other", TARGETS["vs_fastapi_rps"],
                 f"c={top_c}, req/s ours vs FastAPI",
             )  # fmt: skip
         if "infinity" in present:
-            theirs = _cell(summary, "infinity", 1, top_c)
+            theirs = _cell(summary, "infinity", "1", top_c)
             add(
                 "(c) 1-text p99 below infinity-emb's p99 / 10", who, mine["p99_ms"],
                 theirs["p99_ms"], "other/ours", TARGETS["infinity_p99_over_ours"],
                 f"c={top_c}, p99 ms ours vs infinity; value = infinity / ours",
             )  # fmt: skip
-        batch = _cell(summary, who, 64, top_c)
-        add(
-            "(d) 64-text server throughput vs in-process encode", who, batch["rps"] * 64,
-            summary["in_process"]["batch64_texts_per_s"], "ours/other",
-            TARGETS["server_vs_inprocess"], f"c={top_c}, texts/s: req/s x 64 vs in-process",
-        )  # fmt: skip
-    if "ours" in present and "ours-nomerge" in present:
-        for size in SIZES:
-            mine = _cell(summary, "ours", size, top_c)
-            off = _cell(summary, "ours-nomerge", size, top_c)
+        for kind, tag in (("64", "float"), ("64-base64", "base64")):
+            rps = _cell(summary, who, kind, top_c)["rps"]
             add(
-                f"(e) micro-batching raises {size}-text req/s vs merging off", "ours",
+                f"(d-{tag}) 64-text server throughput vs in-process encode, {tag} answers"
+                + (" (the openai client's default)" if tag == "base64" else " (JSON arrays)"),
+                who, None if rps is None else rps * 64,
+                summary["in_process"]["batch64_texts_per_s"], "ours/other",
+                TARGETS["server_vs_inprocess"],
+                f"c={top_c}, encoding_format {tag}, texts/s: req/s x 64 vs in-process",
+            )  # fmt: skip
+    if "ours" in present and "ours-nomerge" in present:
+        for kind in ("1", "64"):
+            mine = _cell(summary, "ours", kind, top_c)
+            off = _cell(summary, "ours-nomerge", kind, top_c)
+            add(
+                f"(e) micro-batching raises {kind}-text req/s vs merging off", "ours",
                 mine["rps"], off["rps"], "ours/other", TARGETS["merge_gain"],
                 f"c={top_c}, req/s default vs --max-batch-texts 1; above 1 = batching helps",
             )  # fmt: skip
     if "ours" in present and "ours-wait2" in present:
         add(
             "(f) a 2 ms batch wait costs at most ~2 ms p50 at c=1", "ours-wait2",
-            _cell(summary, "ours-wait2", 1, 1)["p50_ms"], _cell(summary, "ours", 1, 1)["p50_ms"],
+            _cell(summary, "ours-wait2", "1", 1)["p50_ms"],
+            _cell(summary, "ours", "1", 1)["p50_ms"],
             "ours-other", TARGETS["wait_cost_ms"],
             "1-text, p50 ms --batch-wait-ms 2 vs default; value = the difference",
         )  # fmt: skip
     return targets
 
 
-def _fmt_rps(value: float) -> str:
+def _fmt_rps(value: float | None) -> str:
+    if value is None:
+        return "n/a"
     if value == 0:
         return "—"
     return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
@@ -660,18 +752,36 @@ def render_markdown(summary: dict[str, Any]) -> str:
         f"{settings['warmup_s']} s warm-up, median of {settings['rounds']} round(s). "
         "—: no request finished within the cell.",
     ]
-    for size in SIZES:
+    for kind in KINDS:
         header = ["contender"]
         for c in concurrencies:
             header += [f"c={c} req/s", f"c={c} p50 ms", f"c={c} p99 ms"]
-        lines += ["", f"## {size}-text requests", "", "| " + " | ".join(header) + " |"]
-        lines.append("|---" + "|---:" * (len(header) - 1) + "|")
+        lines += ["", f"## {kind.title}", ""]
+        if kind.encoding == "base64":
+            lines += [
+                'The same four 64-text bodies with `"encoding_format": "base64"`: each vector '
+                "comes back as a base64 string of little-endian float32 values (the shape check "
+                "decodes them).",
+                "",
+            ]
+        lines += ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
+        skipped = []
         for key, contender in summary["contenders"].items():
             row = [contender["label"]]
-            for c in concurrencies:
-                m = _cell(summary, key, size, c)
+            if kind.key not in contender["cells"]:
+                skipped.append(contender["label"])
+                row += ["n/a"] * (len(header) - 1)
+            for c in concurrencies if kind.key in contender["cells"] else ():
+                m = _cell(summary, key, kind.key, c)
                 row += [_fmt_rps(m["rps"]), _fmt_ms(m["p50_ms"]), _fmt_ms(m["p99_ms"])]
             lines.append("| " + " | ".join(row) + " |")
+        if skipped:
+            lines += [
+                "",
+                f"n/a: not run for {', '.join(skipped)}: the baseline server "
+                "(`bench/baselines/st_fastapi_server.py`) has no `encoding_format` field, "
+                "ignores it and answers float JSON, so it has no base64 figure.",
+            ]
     lines += ["", "## Targets", ""]
     for t in summary["targets"]:
         sign = ">=" if t["at_least"] else "<="
@@ -691,6 +801,14 @@ def render_markdown(summary: dict[str, Any]) -> str:
         f"tokenizer_backend={inproc['load']['tokenizer_backend']!r})`: 64-text encode "
         f"{inproc['batch64_texts_per_s']:,.0f} texts/s, 1-text encode p50 "
         f"{inproc['single_ms_p50'] * 1000:.0f} us (medians over rounds).",
+        "",
+        f"The server's answer body for one 64-text request ({settings['dim']}-d vectors; its "
+        "`_openai_body` + orjson, as the OpenAI route writes it), serialised in the same "
+        f"process: float JSON {inproc['answer_ms']['float']:.2f} ms "
+        f"({inproc['answer_bytes']['float'] / 1024:,.0f} KiB), base64 "
+        f"{inproc['answer_ms']['base64']:.2f} ms "
+        f"({inproc['answer_bytes']['base64'] / 1024:,.0f} KiB), against "
+        f"{64_000 / inproc['batch64_texts_per_s']:.2f} ms to encode the 64 texts.",
         "",
         "## Start-up (process start to first 200 on /health, median)",
         "",
@@ -724,12 +842,17 @@ def plot(summary: dict[str, Any], path: Path) -> None:
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     concurrencies = summary["settings"]["concurrencies"]
-    figure, axes = plt.subplots(1, len(SIZES), figsize=(12, 4.8), sharey=False)
-    for axis, size in zip(axes, SIZES, strict=True):
-        for key, contender in summary["contenders"].items():
-            values = [_cell(summary, key, size, c)["rps"] or math.nan for c in concurrencies]
+    figure, axes = plt.subplots(1, len(KINDS), figsize=(17, 5), sharey=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for axis, kind in zip(axes, KINDS, strict=True):
+        for n, (key, contender) in enumerate(summary["contenders"].items()):
+            if kind.key not in contender["cells"]:
+                axis.plot([], [], color=colours[n % len(colours)], label=contender["label"])
+                continue
+            values = [_cell(summary, key, kind.key, c)["rps"] or math.nan for c in concurrencies]
             style = "-" if key.startswith("ours") else "--"
-            axis.plot(concurrencies, values, style, marker="o", label=contender["label"])
+            axis.plot(concurrencies, values, style, marker="o", color=colours[n % len(colours)],
+                      label=contender["label"])  # fmt: skip
         axis.set_xscale("log", base=2)
         axis.set_yscale("log")
         axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
@@ -737,7 +860,7 @@ def plot(summary: dict[str, Any], path: Path) -> None:
         axis.set_xticks(concurrencies, [str(c) for c in concurrencies])
         axis.set_xlabel("concurrent connections (wrk -t1)")
         axis.set_ylabel("requests/s (log)")
-        axis.set_title(f"{size}-text requests")
+        axis.set_title(kind.title.replace(", ", ",\n", 1), fontsize=10)
         axis.grid(True, which="both", alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
@@ -745,7 +868,8 @@ def plot(summary: dict[str, Any], path: Path) -> None:
     figure.suptitle(
         f"Embedding servers on {summary['machine']['cpu_count']} CPUs, 127.0.0.1, wrk "
         f"(median of {rounds} round{'s' if rounds > 1 else ''}; infinity-emb serves "
-        f"{INFINITY_MODEL}; a missing point: no request finished within the cell)",
+        f"{INFINITY_MODEL}; a missing point: no request finished within the cell; "
+        "FastAPI + sentence-transformers has no base64 answers)",
         fontsize=10,
     )
     figure.tight_layout(rect=(0, 0.12, 1, 1))
@@ -823,7 +947,9 @@ def main(argv: list[str] | None = None) -> int:
             inprocess_rounds.append(measure_inprocess(model_dir, work / "src", args.repeats))
             print(
                 f"  in-process encode: {inprocess_rounds[-1]['batch64_texts_per_s']:,.0f} "
-                "texts/s (64-text batches)"
+                "texts/s (64-text batches); 64-vector answer body: float JSON "
+                f"{inprocess_rounds[-1]['answer_ms']['float']:.2f} ms, base64 "
+                f"{inprocess_rounds[-1]['answer_ms']['base64']:.2f} ms"
             )
             shift = r % len(chosen)
             for contender in chosen[shift:] + chosen[:shift]:
@@ -843,7 +969,10 @@ def main(argv: list[str] | None = None) -> int:
             "duration_s": args.duration,
             "warmup_s": args.warmup,
             "concurrencies": args.concurrencies,
-            "sizes": list(SIZES),
+            "kinds": [
+                {"key": k.key, "texts": k.size, "encoding_format": k.encoding, "title": k.title}
+                for k in KINDS
+            ],
             "wrk": wrk_version(),
             "wrk_threads": 1,
             "wrk_timeout_s": WRK_TIMEOUT_S,
@@ -857,6 +986,11 @@ def main(argv: list[str] | None = None) -> int:
                 r["batch64_texts_per_s"] for r in inprocess_rounds
             ),
             "single_ms_p50": statistics.median(r["single_ms_p50"] for r in inprocess_rounds),
+            "answer_ms": {
+                encoding: statistics.median(r["answer_ms"][encoding] for r in inprocess_rounds)
+                for encoding in ("float", "base64")
+            },
+            "answer_bytes": inprocess_rounds[0]["answer_bytes"],
             "rounds": inprocess_rounds,
         },
     }

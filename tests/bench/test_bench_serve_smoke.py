@@ -1,5 +1,6 @@
 """Smoke test of the serving benchmark: ``bench/bench_serve.py --quick`` runs end to end against
-our 1-worker server with wrk and writes JSON with figures for both concurrencies.
+our 1-worker server with wrk and writes JSON with figures for both concurrencies and all three
+request kinds (1 text; 64 texts with float answers; 64 texts with base64 answers).
 
 Benchmarks are not tests, so no timing is compared with a bound; the test checks the plumbing
 (server start and stop, the shape check, wrk's report parsed, the in-process figure, the files).
@@ -32,14 +33,27 @@ def test_quick_serving_benchmark_measures_our_server_at_both_concurrencies(
     summary = json.loads(out.read_text())
     ours = summary["contenders"]["ours"]
     assert ours["shape_check"]["ok"]
-    assert {c["vectors"] for c in ours["shape_check"]["checks"].values()} == {1, 64}
-    for size in ("1", "64"):
+    checks = ours["shape_check"]["checks"]
+    assert {kind: (c["vectors"], c["encoding"]) for kind, c in checks.items()} == {
+        "1": (1, "float"),
+        "64": (64, "float"),
+        "64-base64": (64, "base64"),
+    }
+    assert checks["64-base64"]["decoded"] and checks["64-base64"]["dims"] == [8]
+    assert [k["encoding_format"] for k in summary["settings"]["kinds"]] == [None, None, "base64"]
+    for kind in ("1", "64", "64-base64"):
         for concurrency in ("1", "8"):
-            cell = ours["cells"][size][concurrency]["median"]
-            assert cell["rps"] > 0, (size, concurrency, cell)
-            assert 0 < cell["p50_ms"] <= cell["p99_ms"], (size, concurrency, cell)
+            cell = ours["cells"][kind][concurrency]["median"]
+            assert cell["rps"] > 0, (kind, concurrency, cell)
+            assert 0 < cell["p50_ms"] <= cell["p99_ms"], (kind, concurrency, cell)
     assert ours["startup_s"]["median"] > 0
     assert ours["memory"]["server"]["vm_rss_mb"] > 0
-    assert summary["in_process"]["batch64_texts_per_s"] > 0
-    assert [t["target"][:3] for t in summary["targets"]] == ["(d)"]
-    assert out.with_suffix(".md").read_text().startswith("# Serving benchmark")
+    in_process = summary["in_process"]
+    assert in_process["batch64_texts_per_s"] > 0
+    assert in_process["answer_ms"]["float"] > 0 and in_process["answer_ms"]["base64"] > 0
+    targets = summary["targets"]
+    assert [t["target"].split()[0] for t in targets] == ["(d-float)", "(d-base64)"]
+    assert all(t["value"] is not None and t["value"] > 0 for t in targets), targets
+    markdown = out.with_suffix(".md").read_text()
+    assert markdown.startswith("# Serving benchmark")
+    assert "## 64-text requests, base64 answers" in markdown
