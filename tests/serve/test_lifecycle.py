@@ -244,3 +244,16 @@ def test_bad_serve_options_are_usage_errors():
 
     assert result.returncode == 2
     assert "expected an integer >= 1" in result.stderr
+
+
+def test_a_full_batch_starts_without_waiting_out_the_batch_wait(runners):
+    settings = ServeSettings(batch_wait_ms=30_000, max_batch_texts=4)
+    with live_server(settings) as running, httpx.Client(base_url=running.url, timeout=60) as http:
+        started = time.monotonic()
+        answer = http.post("/embed", json={"inputs": SENTENCES[:4]})
+        waited = time.monotonic() - started
+
+    assert np.array_equal(
+        np.asarray(answer.json(), np.float32), runners["default"].encode(SENTENCES[:4])
+    )
+    assert waited < 15  # far below the 30 s wait: four texts fill the batch

@@ -1,9 +1,10 @@
 """Micro-batching: requests for one model queue up and a compute thread merges them into as few
 ``encode`` calls as their options allow, off the event loop.
 
-The thread takes every waiting request (after ``batch_wait_ms`` for more to arrive, if set) until
-the batch holds ``max_batch_texts`` texts or ``max_batch_tokens`` tokens; a request that would
-overflow either waits for the next batch, and one larger than both runs alone. Each request is
+The thread takes every waiting request (with ``batch_wait_ms``, once that long has passed since the
+first of them arrived, or sooner if they fill a batch) until the batch holds ``max_batch_texts``
+texts or ``max_batch_tokens`` tokens; a request that would overflow either waits for the next
+batch, and one larger than both runs alone. Each request is
 tokenized as it joins (so token counts are exact), requests with equal options are pooled in one
 call, and results go back to the event loop. A request whose client has gone is skipped. The
 queue holds at most as many requests as the server admits (see ``max_concurrent_requests``).
@@ -111,6 +112,7 @@ class Batcher:
         self._wait = batch_wait_ms / 1000.0
         self._observer = observer or BatchObserver()
         self._queue: deque[_Pending] = deque()
+        self._queued_texts = 0
         self._ready = threading.Condition()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name=f"batcher-{name}", daemon=True)
@@ -125,6 +127,7 @@ class Batcher:
             if self._stopping:
                 raise RuntimeError("the batcher has stopped")
             self._queue.append(pending)
+            self._queued_texts += len(job.items)
             self._ready.notify()
         return pending.future
 
@@ -163,11 +166,22 @@ class Batcher:
                     self._ready.wait()
                 if not self._queue and carried is None:
                     return
-            if self._wait and carried is None:
-                time.sleep(self._wait)
+                if self._wait and carried is None:
+                    self._wait_for_company()
             batch, carried = self._collect(carried)
             if batch:
                 self._compute(batch)
+
+    def _wait_for_company(self) -> None:
+        """Hold the batch until ``batch_wait_ms`` after its first request arrived (not after
+        this thread woke, so a lone request waits no longer than that), or until it is full.
+        Called with the condition held."""
+        deadline = self._queue[0].enqueued + self._wait
+        while not self._stopping and self._queued_texts < self._max_texts:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return
+            self._ready.wait(remaining)
 
     def _collect(self, carried: _Pending | None) -> tuple[list[_Pending], _Pending | None]:
         """Take jobs (tokenizing each) until the next one would overflow the batch's bounds."""
@@ -181,6 +195,7 @@ class Batcher:
                     if not self._queue:
                         return batch, None
                     pending = self._queue.popleft()
+                    self._queued_texts -= len(pending.job.items)
                 if pending.future.done():  # the client went away (or the request was cancelled)
                     self._observer.dropped()
                     continue
