@@ -175,3 +175,20 @@ def test_with_two_workers_both_serve_the_same_set_after_admin_changes(model_dirs
     assert removed.status_code == 200
     assert [a.status_code for a in refused] == [404] * 40
     assert listed == ["m2v"]
+
+
+def test_an_admin_unload_frees_the_model_and_the_next_request_loads_it_again(big_model):
+    settings = ServeSettings(models=[ModelSpec("big", str(big_model))], admin_key="admin-secret")
+    with live_server(settings) as running, httpx.Client(base_url=running.url) as http:
+        before = http.post("/embed", json={"inputs": ["hello there"]}).json()
+        loaded_rss = _rss_mb()
+        unloaded = http.post("/admin/models/big/unload", headers=ADMIN)
+        unloaded_rss = _rss_mb()
+        assert unloaded.json() == {"name": "big", "loaded": False}
+        assert not _loaded(http, "big")
+        after = http.post("/embed", json={"inputs": ["hello there"]}).json()
+        missing = http.post("/admin/models/nope/unload", headers=ADMIN)
+
+    assert loaded_rss - unloaded_rss > 100
+    assert before == after
+    assert missing.status_code == 404

@@ -1,5 +1,6 @@
 """Admin routes, guarded by their own key: list the offered models, add one (loaded before the
-answer), remove one (unloaded in every worker). Without an admin key they answer 403."""
+answer), unload one (its memory freed, still offered), remove one (unloaded in every worker).
+Without an admin key they answer 403."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .errors import ApiError, invalid
+from .errors import ApiError, invalid, unknown_model
 from .metrics import Metrics
 from .registry import Registry
 from .requests import parse_json
@@ -30,6 +31,7 @@ class AdminRoutes:
         return [
             Route("/admin/models", self.list_models, methods=["GET"]),
             Route("/admin/models", self.add_model, methods=["POST"]),
+            Route("/admin/models/{name:path}/unload", self.unload_model, methods=["POST"]),
             Route("/admin/models/{name:path}", self.remove_model, methods=["DELETE"]),
         ]
 
@@ -74,6 +76,19 @@ class AdminRoutes:
                 raise invalid(str(exc), "name") from None
             model = await self._registry.add(ModelSpec(name, source))
             return {"name": model.name, "source": source, "loaded": True, "dim": model.runner.dim}
+
+        return await self._guarded(request, answer)
+
+    async def unload_model(self, request: Request) -> Response:
+        """Free the model's memory in this worker now; it stays offered, and the next request
+        for it loads it again (other workers free theirs after the keep-alive)."""
+
+        async def answer() -> dict:
+            name = request.path_params["name"]
+            if self._registry.offered.get(name) is None:
+                raise unknown_model(name, [s.name for s in self._registry.offered.specs()])
+            await self._registry.unload(name)
+            return {"name": name, "loaded": False}
 
         return await self._guarded(request, answer)
 

@@ -331,6 +331,31 @@ def openapi_schema() -> dict:
                     ),
                 },
             },
+            "/admin/models/{name}/unload": {
+                "post": {
+                    "summary": "Free a model's memory in this worker; it stays offered (admin key)",
+                    "operationId": "admin_unload_model",
+                    "security": _SECURED,
+                    "parameters": [
+                        {
+                            "name": "name",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": _responses(
+                        {
+                            "description": "Unloaded",
+                            "content": {json_body: {"schema": {"type": "object"}}},
+                        },
+                        "openai",
+                        401,
+                        403,
+                        404,
+                    ),
+                }
+            },
             "/admin/models/{name}": {
                 "delete": {
                     "summary": "Stop offering a model and unload it in every worker (admin key)",
