@@ -332,7 +332,9 @@ def test_a_chunked_body_over_the_size_limit_is_refused_with_413(http):
 def test_unknown_routes_and_methods_are_json_4xx(http):
     assert http.get("/nope").status_code == 404
     assert http.get("/v1/embeddings").status_code == 405
-    assert "error" in http.get("/v1/nope").json()
+    assert http.get("/v1/nope").json()["error"]["message"]  # OpenAI's shape under /v1/
+    unmatched = http.post("/admin/models/a%0Ab/unload")  # a newline no route matches
+    assert unmatched.status_code == 404 and unmatched.json()["error"]["message"]
 
 
 # -- limits and keys ---------------------------------------------------------------------------

@@ -282,7 +282,7 @@ async def _disconnected(request: Request) -> None:
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     """Starlette's own 404/405 as a JSON body in the route family's shape."""
-    family = "openai" if request.url.path.startswith("/v1/") else "tei"
+    family = "openai" if request.url.path.startswith(("/v1/", "/admin/")) else "tei"
     message = f"{request.method} {request.url.path}: {exc.detail}"
     return _error(ApiError(exc.status_code, message, tei_status=exc.status_code), family)
 
