@@ -113,7 +113,6 @@ class Batcher:
         self._observer = observer or BatchObserver()
         self._queue: deque[_Pending] = deque()
         self._queued_texts = 0
-        self._late = 0.0  # how late timed waits wake, on average (see _wait_for_company)
         self._ready = threading.Condition()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name=f"batcher-{name}", daemon=True)
@@ -175,19 +174,14 @@ class Batcher:
 
     def _wait_for_company(self) -> None:
         """Hold the batch until ``batch_wait_ms`` after its first request arrived (not after
-        this thread woke, so a lone request waits no longer than that), or until it is full.
-        The system wakes a timed wait late by a roughly constant amount, so the wait ends that
-        much early (a running average of how late the previous waits woke, at most half the
-        wait). Called with the condition held."""
+        this thread woke, so a lone request waits no longer than that, plus the system's
+        timer wake-up), or until it is full. Called with the condition held."""
         deadline = self._queue[0].enqueued + self._wait
         while not self._stopping and self._queued_texts < self._max_texts:
-            remaining = deadline - self._late - time.perf_counter()
+            remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 return
             self._ready.wait(remaining)
-            late = time.perf_counter() - (deadline - self._late)
-            if late >= 0:  # woke by the timeout, not by a request
-                self._late = min(0.8 * self._late + 0.2 * late, self._wait / 2)
 
     def _collect(self, carried: _Pending | None) -> tuple[list[_Pending], _Pending | None]:
         """Take jobs (tokenizing each) until the next one would overflow the batch's bounds."""
