@@ -61,6 +61,7 @@ _REASONS = {
     409: "The name is already served from another source",
 }
 _SECURED = [{"bearer": []}]
+_NAME_PARAMETER = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 @cache
