@@ -337,14 +337,7 @@ def openapi_schema() -> dict:
                     "summary": "Free a model's memory in this worker; it stays offered (admin key)",
                     "operationId": "admin_unload_model",
                     "security": _SECURED,
-                    "parameters": [
-                        {
-                            "name": "name",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
+                    "parameters": [_NAME_PARAMETER],
                     "responses": _responses(
                         {
                             "description": "Unloaded",
@@ -362,14 +355,7 @@ def openapi_schema() -> dict:
                     "summary": "Stop offering a model and unload it in every worker (admin key)",
                     "operationId": "admin_remove_model",
                     "security": _SECURED,
-                    "parameters": [
-                        {
-                            "name": "name",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
+                    "parameters": [_NAME_PARAMETER],
                     "responses": _responses(
                         {
                             "description": "Removed",
