@@ -208,6 +208,18 @@ def test_a_zero_byte_cache_computes_everything_and_stores_nothing(runner):
     assert (stats.misses, stats.entries, stats.bytes) == (4, 0, 0)
 
 
+def test_clear_drops_every_entry_and_keeps_the_counters(runner):
+    cached = CachedRunner(runner)
+    cached.encode(["a", "b"])
+
+    cached.cache.clear()
+    cached.encode(["a"])
+
+    stats = cached.stats()
+    assert (stats.misses, stats.entries) == (3, 1)
+    assert stats.bytes == cached.cache.stats().bytes > 0
+
+
 def test_bad_arguments_are_the_runners_errors(runner):
     cached = CachedRunner(runner)
 

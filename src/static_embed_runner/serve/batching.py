@@ -131,9 +131,6 @@ class Batcher:
             self._ready.notify()
         return pending.future
 
-    def queued(self) -> int:
-        return len(self._queue)
-
     def cached(self, job: EmbedJob) -> Result | None:
         """The job's answer straight from the cache when it holds every input, else None."""
         keys = self._keys(job)

@@ -95,9 +95,3 @@ def unknown_model(name: str, known: list[str]) -> ApiError:
         "model_not_found",
         tei_status=404,
     )
-
-
-def not_ready(name: str) -> ApiError:
-    return ApiError(
-        503, f"model `{name}` is still loading", "model", "model_not_ready", tei_type="Unhealthy"
-    )
