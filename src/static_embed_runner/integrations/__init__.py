@@ -1,0 +1,5 @@
+"""Adapters that hand static-embed-runner's vectors to other frameworks, one module per framework.
+
+Each module imports its framework at its own import and raises an error naming the extra to install
+when it is missing; ``import static_embed_runner`` never imports anything from here.
+"""
