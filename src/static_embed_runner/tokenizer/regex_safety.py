@@ -65,12 +65,9 @@ class _Info:
 
 def check_backtracking(pattern: str, source: str) -> None:
     """Raise :class:`UnsupportedTokenizerError` if ``source`` (the Python translation of the
-    Oniguruma ``pattern``) can backtrack catastrophically; the message names ``pattern``."""
-    try:
-        tree = sre_parse.parse(source)
-    except Exception:  # noqa: BLE001 - compile_pattern reports a pattern re cannot parse
-        return
-    _Checker(pattern).sequence(list(tree), False)
+    Oniguruma ``pattern``, which ``re`` compiles) can backtrack catastrophically; the message
+    names ``pattern``."""
+    _Checker(pattern).sequence(list(sre_parse.parse(source)), False)
 
 
 class _Checker:
