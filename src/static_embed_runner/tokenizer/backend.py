@@ -9,6 +9,8 @@ truncation block unless told otherwise with :meth:`TokenizerLike.with_truncation
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from pathlib import Path
 from typing import Any, Literal, Protocol, get_args
@@ -70,7 +72,10 @@ class RustTokenizer:
         import tokenizers
 
         try:
+            _check_charsmaps(json_text, source)
             inner = tokenizers.Tokenizer.from_str(json_text)
+        except TokenizerFormatError:
+            raise
         except BaseException as exc:  # the Rust error types are not importable in a stable way
             if not is_failure(exc):
                 raise
@@ -123,12 +128,8 @@ class RustTokenizer:
                 raise
             from .normalizers import check_text
 
-            for index, text in enumerate(texts):
-                try:
-                    check_text(text)
-                except TokenizerInputError as bad:
-                    where = f"texts[{index}]: " if len(texts) > 1 else ""
-                    raise TokenizerInputError(f"{where}{bad}") from None
+            for text in texts:
+                check_text(text)  # the pure-Python engine's error for the first bad text
             if isinstance(exc, TypeError):
                 raise
             raise TokenizerInputError(
@@ -162,6 +163,43 @@ class RustTokenizer:
     @property
     def unk_token_id(self) -> int | None:
         return self._unk_token_id
+
+
+def _check_charsmaps(json_text: str, source: str) -> None:
+    """Refuse a ``Precompiled`` charsmap ``tokenizers`` would panic on, when loading (not a base64
+    string, a trie larger than the blob) or on the first text (an empty trie), so that no Rust
+    panic message reaches stderr; the pure-Python engine refuses the same charsmaps."""
+    try:
+        config = json.loads(json_text)
+    except json.JSONDecodeError:
+        return  # reported by the caller
+    nodes = [config.get("normalizer")] if isinstance(config, dict) else []
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, list):
+            nodes.extend(node)
+        elif isinstance(node, dict):
+            if node.get("type") == "Precompiled":
+                _check_charsmap(node.get("precompiled_charsmap"), source)
+            nodes.extend(node.values())
+
+
+def _check_charsmap(value: object, source: str) -> None:
+    where = f"{source}: normalizer: Precompiled: precompiled_charsmap"
+    if not isinstance(value, str):
+        raise TokenizerFormatError(f"{where} must be a base64 string, found {value!r:.40}")
+    try:
+        blob = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise TokenizerFormatError(f"{where}: not valid base64 ({exc})") from None
+    trie_size = int.from_bytes(blob[:4], "little") if len(blob) >= 4 else None
+    if trie_size is None or trie_size > len(blob) - 4:
+        raise TokenizerFormatError(
+            f"{where}: a charsmap of {len(blob)} bytes cannot hold its 4-byte trie size and "
+            f"the trie it announces ({trie_size} bytes)"
+        )
+    if trie_size < 4:  # tokenizers loads it, then panics on the first text
+        raise TokenizerFormatError(f"{where}: the trie is empty ({trie_size} bytes)")
 
 
 def _one_line(exc: BaseException) -> str:
