@@ -62,7 +62,7 @@ def test_an_empty_trie_that_tokenizers_loads_and_then_panics_on_is_refused_at_lo
 
     text = _with_charsmap(EMPTY_TRIE)
     rust = tokenizers.Tokenizer.from_str(text)  # loads...
-    with pytest.raises(BaseException, match="index out of bounds"):  # noqa: PT011
+    with pytest.raises(BaseException, match="index out of bounds"):
         rust.encode("Hello")  # ...and panics on the first text
     path = tmp_path / "tokenizer.json"
     path.write_text(text, encoding="utf-8")
@@ -77,7 +77,7 @@ def test_a_rust_panic_is_reported_as_a_failure_but_interrupts_are_not():
     from tokenizers import pre_tokenizers as rust_pre
 
     split = rust_pre.Split(Regex("(a+)+$"), "isolated")
-    with pytest.raises(BaseException) as info:  # noqa: PT011 - the panic type is not importable
+    with pytest.raises(BaseException) as info:  # the panic type is not importable
         split.pre_tokenize_str("a" * 30 + "b")
     panic = info.value
     assert not isinstance(panic, Exception) and is_failure(panic)
@@ -108,8 +108,14 @@ def test_the_cli_reports_an_invalid_charsmap_in_one_line_and_exits_1(tmp_path: P
     (model / "tokenizer.json").write_text(json.dumps(config), encoding="utf-8")
 
     done = subprocess.run(
-        [sys.executable, "-m", "static_embed_runner.cli", str(model), "--tokenizer", "tokenizers"]
-        + ["hello"],
+        [
+            sys.executable,
+            "-m",
+            "static_embed_runner.cli",
+            str(model),
+            "--tokenizer=tokenizers",
+            "hi",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
