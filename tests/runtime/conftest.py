@@ -102,3 +102,11 @@ def record_diff():
     target = os.environ.get("SER_RECORD_DIFFS")
     if target and _DIFFS:
         Path(target).write_text(json.dumps(dict(sorted(_DIFFS.items())), indent=1) + "\n")
+
+
+@pytest.fixture(scope="session")
+def default_runner():
+    """The embedded default model (all-MiniLM-L6-v2 distilled to 256 dimensions, 4-bit)."""
+    from static_embed_runner import StaticEmbedRunner
+
+    return StaticEmbedRunner.load()
