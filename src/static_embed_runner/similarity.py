@@ -25,11 +25,12 @@ from typing import Literal
 
 import numpy as np
 
-from .head import l2_normalize
-
 SimilarityFnName = Literal["cosine", "dot", "euclidean", "manhattan"]
 SIMILARITY_FN_NAMES: tuple[str, ...] = ("cosine", "dot", "euclidean", "manhattan")
 ScoreFunction = SimilarityFnName | Callable[[np.ndarray, np.ndarray], np.ndarray]
+# Cosine divides by max(norm, this), as torch.nn.functional.normalize does for
+# sentence-transformers: a vector shorter than that (a zero vector too) scores about 0.
+_NORM_FLOOR = np.float32(1e-12)
 # The distance functions work on blocks of rows of ``a`` whose (rows, len(b), dim) differences
 # hold at most this many float32 values (64 MiB).
 _DIFFERENCE_BUDGET = 1 << 24
@@ -49,7 +50,8 @@ def similarity(
 ) -> np.ndarray:
     """The ``(len(a), len(b))`` float32 scores of every pair; 1-D inputs count as one row.
 
-    Cosine: a zero vector has similarity 0 with everything. Euclidean and manhattan are negative
+    Cosine: a zero vector has similarity 0 with everything (vectors are divided by
+    ``max(norm, 1e-12)``, as in sentence-transformers). Euclidean and manhattan are negative
     distances (``-||a - b||``, ``-sum |a - b|``)."""
     name = check_similarity_fn_name(similarity_fn_name)
     a, b = _batch(a, "a"), _batch(b, "b")
@@ -67,7 +69,7 @@ def similarity_pairwise(
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, found {a.shape} and {b.shape}")
     if name == "cosine":
-        a, b = l2_normalize(a), l2_normalize(b)
+        a, b = _unit_rows(a), _unit_rows(b)
     if name in ("cosine", "dot"):
         return np.asarray(np.einsum("...i,...i->...", a, b))
     difference = a - b
@@ -109,13 +111,13 @@ def semantic_search(
             raise ValueError(f"{label} hold NaN or infinite values")
     score = _score_function(score_function)
     if score_function == "cosine":  # normalise each row once, not once per pairing of chunks
-        queries, score = l2_normalize(queries), _dot
+        queries, score = _unit_rows(queries), _dot
     best_scores = [np.empty(0, dtype=np.float32) for _ in range(len(queries))]
     best_ids = [np.empty(0, dtype=np.int64) for _ in range(len(queries))]
     for corpus_start in range(0, len(corpus), corpus_chunk_size):
         chunk = corpus[corpus_start : corpus_start + corpus_chunk_size]
         if score_function == "cosine":
-            chunk = l2_normalize(chunk)
+            chunk = _unit_rows(chunk)
         keep = min(top_k, len(chunk))
         for query_start in range(0, len(queries), query_chunk_size):
             block = queries[query_start : query_start + query_chunk_size]
@@ -173,12 +175,18 @@ def _check_dims(a: np.ndarray, b: np.ndarray) -> None:
         )
 
 
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows divided by ``max(norm, 1e-12)``, float32 (sentence-transformers' normalisation)."""
+    norms = np.sqrt(np.einsum("...i,...i->...", vectors, vectors))[..., None]
+    return vectors / np.maximum(norms, _NORM_FLOOR)
+
+
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a @ b.T
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return l2_normalize(a) @ l2_normalize(b).T
+    return _unit_rows(a) @ _unit_rows(b).T
 
 
 def _negative_distance(a: np.ndarray, b: np.ndarray, squared: bool) -> np.ndarray:

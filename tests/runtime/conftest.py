@@ -10,6 +10,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from corpus import MODEL_FIXTURES
 from runtime.reference_models import (
@@ -110,3 +111,12 @@ def default_runner():
     from static_embed_runner import StaticEmbedRunner
 
     return StaticEmbedRunner.load()
+
+
+@pytest.fixture(scope="session")
+def docs_vectors(default_runner) -> tuple[np.ndarray, np.ndarray]:
+    """(queries, corpus) of ``retrieval_corpus`` embedded by the default model, L2-normalised."""
+    from retrieval_corpus import queries_and_corpus
+
+    queries, corpus = queries_and_corpus()
+    return default_runner.encode(queries), default_runner.encode(corpus)
