@@ -21,7 +21,13 @@ from .errors import (
     UnknownModelLayoutError,
     UnsupportedTokenizerError,
 )
-from .quantize import faiss_binary_codes, quantization_ranges, quantize_embeddings, rescore
+from .quantize import (
+    dequantize_embeddings,
+    faiss_binary_codes,
+    quantization_ranges,
+    quantize_embeddings,
+    rescore,
+)
 from .runner import StaticEmbedRunner
 from .similarity import semantic_search, similarity, similarity_pairwise
 from .tokenizer import Tokenizer
@@ -45,6 +51,7 @@ __all__ = [
     "UnknownModelLayoutError",
     "UnsupportedTokenizerError",
     "__version__",
+    "dequantize_embeddings",
     "faiss_binary_codes",
     "quantization_ranges",
     "quantize_embeddings",

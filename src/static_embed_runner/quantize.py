@@ -98,6 +98,25 @@ def quantization_ranges(calibration_embeddings: np.ndarray | Sequence) -> np.nda
     return np.vstack((array.min(axis=0), array.max(axis=0))).astype(np.float32)
 
 
+def dequantize_embeddings(
+    codes: np.ndarray, precision: Literal["int8", "uint8"], ranges: np.ndarray
+) -> np.ndarray:
+    """int8/uint8 codes back to float64 vectors: each code as the start of its step,
+    ``min + code * (max - min) / 255`` per dimension (sentence-transformers' rescoring does the
+    same). ``ranges`` must be the ones the codes were made with."""
+    expected = {"int8": np.int8, "uint8": np.uint8}.get(precision)
+    codes = np.asarray(codes)
+    if expected is None or codes.dtype != expected:
+        raise ValueError(
+            f"precision must be 'int8' or 'uint8' matching the codes' dtype, got {precision!r} "
+            f"for {codes.dtype} codes"
+        )
+    ranges = _check_ranges(ranges, codes.shape[-1])
+    steps = (ranges[1] - ranges[0]) / 255
+    steps = np.where(steps == 0, 1, steps)
+    return (codes.astype(np.float64) + (128 if precision == "int8" else 0)) * steps + ranges[0]
+
+
 def faiss_binary_codes(embeddings: np.ndarray | Sequence) -> np.ndarray:
     """One bit per dimension (``> 0``), packed least significant bit first into
     ``ceil(dim / 8)`` uint8 bytes: faiss's own layout, the bytes ``faiss.real_to_binary`` and
@@ -190,11 +209,7 @@ def _rows_as_floats(
                 f"rescoring {precision} codes needs the ranges they were quantized with "
                 f"(see quantization_ranges)"
             )
-        ranges = _check_ranges(ranges, dim)
-        steps = (ranges[1] - ranges[0]) / 255
-        steps = np.where(steps == 0, 1, steps)
-        codes = rows.astype(np.float64) + (128 if precision == "int8" else 0)
-        return codes * steps + ranges[0]
+        return dequantize_embeddings(rows, precision, ranges)
     if precision in ("binary", "ubinary"):
         if (
             rows.dtype != (np.int8 if precision == "binary" else np.uint8)

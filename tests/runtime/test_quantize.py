@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sentence_transformers.util.quantization import quantize_embeddings as st_quantize
 
-from static_embed_runner import quantization_ranges, quantize_embeddings
+from static_embed_runner import dequantize_embeddings, quantization_ranges, quantize_embeddings
 from static_embed_runner.quantize import faiss_binary_codes
 
 PRECISIONS = ["float32", "int8", "uint8", "binary", "ubinary"]
@@ -151,3 +151,20 @@ def test_bad_precision_shape_dtype_and_ranges_raise_clear_errors() -> None:
         quantization_ranges(np.ones(8))
     with pytest.raises(ValueError, match="must be a"):
         quantize_embeddings([[1.0, 2.0], [3.0]], "ubinary")
+
+
+def test_dequantize_equals_sentence_transformers_rescoring_step(default_runner) -> None:
+    from corpus import CORPUS
+    from sentence_transformers.util.quantization import _dequantize_embeddings
+
+    vectors = default_runner.encode(CORPUS)
+    ranges = quantization_ranges(vectors)
+    for precision in ("int8", "uint8"):
+        codes = quantize_embeddings(vectors, precision, ranges)
+        ours = dequantize_embeddings(codes, precision, ranges)
+        theirs = _dequantize_embeddings(codes.astype(int), precision, ranges)
+        assert ours.dtype == theirs.dtype == np.float64
+        assert np.array_equal(ours, theirs)
+        assert np.abs(ours - vectors).max() <= (ranges[1] - ranges[0]).max() / 255 + 1e-6
+    with pytest.raises(ValueError, match="matching the codes' dtype"):
+        dequantize_embeddings(codes, "int8", ranges)
