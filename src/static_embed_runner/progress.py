@@ -63,8 +63,9 @@ class Progress:
             return
         if not self.enabled:
             return
-        if self.drawn or time.perf_counter() - self.started >= self.delay:
-            self._draw(time.perf_counter())
+        now = time.perf_counter()
+        if self.drawn or now - self.started >= self.delay:  # the final count, then a newline
+            self._draw(now)
             sys.stderr.write("\n")
             sys.stderr.flush()
 
