@@ -25,7 +25,9 @@ class ModelRef:
         return StaticEmbedRunner.load(self.path, revision=self.revision)
 
 
-def resolve(model: ModelArg, revision: str | None = None) -> tuple[ModelRef, StaticEmbedRunner | None]:
+def resolve(
+    model: ModelArg, revision: str | None = None
+) -> tuple[ModelRef, StaticEmbedRunner | None]:
     """The reference to ``model`` and, when ``model`` is already a loaded runner, that runner."""
     if isinstance(model, StaticEmbedRunner):
         if revision is not None:
@@ -61,9 +63,7 @@ def check_options(truncate_dim: Any, normalize: Any, *, normalize_name: str = "n
 def check_dim(runner: StaticEmbedRunner, truncate_dim: int | None) -> None:
     """``truncate_dim`` against the loaded model, before the first text is embedded."""
     if truncate_dim is not None and truncate_dim > runner.dim:
-        raise ValueError(
-            f"truncate_dim {truncate_dim} exceeds the model's dimension {runner.dim}"
-        )
+        raise ValueError(f"truncate_dim {truncate_dim} exceeds the model's dimension {runner.dim}")
 
 
 def missing_extra(package: str, extra: str) -> ImportError:

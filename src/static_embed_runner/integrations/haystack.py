@@ -207,7 +207,7 @@ class StaticEmbedRunnerDocumentEmbedder(_Embedder):
         return {
             "documents": [
                 replace(document, embedding=vector)
-                for document, vector in zip(documents, vectors)
+                for document, vector in zip(documents, vectors, strict=True)
             ]
         }
 

@@ -1,8 +1,9 @@
 """LlamaIndex: :class:`StaticEmbedRunnerEmbedding`, a
 ``llama_index.core.base.embeddings.base.BaseEmbedding`` (extra ``llamaindex``).
 
->>> from llama_index.core import Document, VectorStoreIndex  # doctest: +SKIP
->>> index = VectorStoreIndex.from_documents(docs, embed_model=StaticEmbedRunnerEmbedding())  # doctest: +SKIP
+>>> from llama_index.core import VectorStoreIndex  # doctest: +SKIP
+>>> embed_model = StaticEmbedRunnerEmbedding()  # doctest: +SKIP
+>>> index = VectorStoreIndex.from_documents(documents, embed_model=embed_model)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class StaticEmbedRunnerEmbedding(BaseEmbedding):
 
     model_name: str | None = Field(
         default=None,
-        description="Model folder or Hub id; None for static-embed-runner's embedded default model.",
+        description="Model folder or Hub id; None: static-embed-runner's embedded default model.",
     )
     revision: str | None = Field(
         default=None, description="Hub revision of model_name; None for the default branch."

@@ -6,7 +6,8 @@ and ``initialize_embedding_dimension() -> int``) and the ``get_dimension() -> in
 hand-written memory stores ask for, so it can be passed wherever such an embedding model goes.
 
 >>> embedder = StaticEmbedRunnerEmbedder()  # doctest: +SKIP
->>> embedder.get_embedding("I parked on level 3.").shape == (embedder.get_dimension(),)  # doctest: +SKIP
+>>> vector = embedder.get_embedding("I parked on level 3.")  # doctest: +SKIP
+>>> vector.shape == (embedder.get_dimension(),)  # doctest: +SKIP
 True
 """
 
