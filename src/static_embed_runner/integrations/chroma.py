@@ -1,5 +1,5 @@
-"""Chroma (>= 1.0): :class:`StaticEmbedRunnerEmbeddingFunction`, an ``EmbeddingFunction``
-registered under the name ``"static_embed_runner"`` (extra ``chroma``).
+"""Chroma (>= 1.1, the first with ``embed_query``): :class:`StaticEmbedRunnerEmbeddingFunction`,
+an ``EmbeddingFunction`` registered under the name ``"static_embed_runner"`` (extra ``chroma``).
 
 A collection created with it stores that name and :meth:`~StaticEmbedRunnerEmbeddingFunction.
 get_config` (where the model is, never its table); Chroma rebuilds the function from them when the
