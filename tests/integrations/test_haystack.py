@@ -110,12 +110,16 @@ def test_document_embedder_gives_encode_document_bits_of_meta_and_content(prompt
     assert embedder.run([]) == {"documents": []}
 
 
-def test_a_component_from_a_path_loads_the_model_in_warm_up(prompted_dir) -> None:
-    embedder = StaticEmbedRunnerTextEmbedder(prompted_dir)
+def test_a_component_from_a_path_loads_the_model_in_warm_up(prompted_dir, monkeypatch) -> None:
+    monkeypatch.chdir(prompted_dir.parent)
+    embedder = StaticEmbedRunnerTextEmbedder(prompted_dir.name)
     assert embedder._runner is None
+    serialised = embedder.to_dict()
+    assert serialised["init_parameters"]["model"] == str(prompted_dir.resolve())
     embedder.warm_up()
     runner = embedder._runner
     assert runner is not None and runner.source == str(prompted_dir.resolve())
+    assert embedder.to_dict() == serialised
     embedder.warm_up()
     assert embedder._runner is runner
     # run() warms up a component nobody warmed up

@@ -13,6 +13,7 @@ from integrations.recording import ThreadRecordingRunner, as_float32
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import InMemoryVectorStore
 
+from static_embed_runner.integrations._model import ModelRef
 from static_embed_runner.integrations.langchain import StaticEmbedRunnerEmbeddings
 
 
@@ -65,9 +66,10 @@ def test_the_async_methods_return_the_same_vectors_from_a_worker_thread(prompted
     assert loop_thread not in recorder.threads[:2]
 
 
-def test_a_model_path_is_loaded_once_and_recorded_absolute(prompted_dir) -> None:
-    embeddings = StaticEmbedRunnerEmbeddings(str(prompted_dir))
-    assert embeddings.model_ref.path == str(prompted_dir.resolve())
+def test_a_model_path_is_loaded_once_and_recorded_absolute(prompted_dir, monkeypatch) -> None:
+    monkeypatch.chdir(prompted_dir.parent)
+    embeddings = StaticEmbedRunnerEmbeddings(prompted_dir.name, revision="ignored for a folder")
+    assert embeddings.model_ref == ModelRef(str(prompted_dir.resolve()), None)
     assert embeddings.runner.source == str(prompted_dir.resolve())
     assert StaticEmbedRunnerEmbeddings().model_ref.path is None  # the embedded default model
 
@@ -81,8 +83,10 @@ def test_misuse_is_a_clear_error(runner) -> None:
     assert embeddings.embed_documents([]) == []
     with pytest.raises(ValueError, match="truncate_dim 300 exceeds the model's dimension 256"):
         StaticEmbedRunnerEmbeddings(runner, truncate_dim=300)
-    with pytest.raises(ValueError, match="truncate_dim must be a positive int"):
+    with pytest.raises(ValueError, match="truncate_dim must be positive, got 0"):
         StaticEmbedRunnerEmbeddings(runner, truncate_dim=0)
+    with pytest.raises(TypeError, match=r"truncate_dim must be an int or None, got 2\.0"):
+        StaticEmbedRunnerEmbeddings(runner, truncate_dim=2.0)
     with pytest.raises(TypeError, match="normalize must be True or False"):
         StaticEmbedRunnerEmbeddings(runner, normalize="yes")
     with pytest.raises(TypeError, match="model must be a StaticEmbedRunner, a model folder"):

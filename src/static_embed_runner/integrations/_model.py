@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Union
 
 from ..runner import StaticEmbedRunner
@@ -43,7 +44,14 @@ def resolve(
         )
     if revision is not None and not isinstance(revision, str):
         raise TypeError(f"revision must be a str or None, got {type(revision).__name__}")
-    return ModelRef(None if model is None else os.fspath(model), revision), None
+    if model is None:
+        return ModelRef(None, revision), None
+    # As StaticEmbedRunner.load records it: a folder absolute (a revision means nothing for it),
+    # anything else as a Hub id.
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        return ModelRef(str(folder.resolve()), None), None
+    return ModelRef(os.fspath(model), revision), None
 
 
 def load(model: ModelArg, revision: str | None = None) -> tuple[ModelRef, StaticEmbedRunner]:
@@ -54,8 +62,10 @@ def load(model: ModelArg, revision: str | None = None) -> tuple[ModelRef, Static
 
 def check_options(truncate_dim: Any, normalize: Any, *, normalize_name: str = "normalize") -> None:
     """The encode options every adapter takes, checked when the adapter is built."""
-    if truncate_dim is not None and (type(truncate_dim) is not int or truncate_dim < 1):
-        raise ValueError(f"truncate_dim must be a positive int or None, got {truncate_dim!r}")
+    if truncate_dim is not None and type(truncate_dim) is not int:
+        raise TypeError(f"truncate_dim must be an int or None, got {truncate_dim!r}")
+    if truncate_dim is not None and truncate_dim < 1:
+        raise ValueError(f"truncate_dim must be positive, got {truncate_dim}")
     if not isinstance(normalize, bool):
         raise TypeError(f"{normalize_name} must be True or False, got {normalize!r}")
 

@@ -42,8 +42,8 @@ class StaticEmbedRunnerEmbeddingFunction(EmbeddingFunction[Documents]):
 
     ``model``: a loaded :class:`~static_embed_runner.StaticEmbedRunner`, a model folder, a Hub id
     (with ``revision``) or None for the embedded default model; loaded once, here.
-    ``truncate_dim`` keeps the first dimensions (Matryoshka); ``normalize`` L2-normalises, which
-    makes Chroma's default space for it, ``"cosine"``, rank as ``"ip"`` does.
+    ``truncate_dim`` keeps the first dimensions (Matryoshka); ``normalize`` L2-normalises (then
+    the function's default space, ``"cosine"``, ranks as ``"ip"`` does).
     """
 
     def __init__(
