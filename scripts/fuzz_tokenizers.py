@@ -91,24 +91,28 @@ def main() -> None:
     if args.only:
         texts = {name: text for name, text in texts.items() if args.only in name}
     sides = {name: Differential(text) for name, text in texts.items()}
+    print(f"{len(sides)} tokenizers loaded", flush=True)
     families = {name: family(json.loads(text)) for name, text in texts.items()}
     findings: list[dict[str, object]] = []
     deadline = time.monotonic() + 60 * args.minutes
     rounds = 0
-    while time.monotonic() < deadline:
-        rounds += 1
-        for name, differential in sides.items():
-            if time.monotonic() >= deadline:
-                break
-            found = fuzz_one(differential, args.examples)
-            if found is not None:
-                text, truncation, error = found
-                cut = [truncation.max_length, truncation.direction]
-                findings.append(
-                    {"tokenizer": name, "text": text, "truncation": cut, "error": error}
-                )
-                print(f"FINDING ({name!r}, {text!r}, {truncation!r}): {error}", flush=True)
-        print(f"round {rounds}: {sum(d.cases for d in sides.values())} cases", flush=True)
+    try:  # Ctrl-C (SIGINT) ends the run early, with its report
+        while time.monotonic() < deadline:
+            rounds += 1
+            for name, differential in sides.items():
+                if time.monotonic() >= deadline:
+                    break
+                found = fuzz_one(differential, args.examples)
+                if found is not None:
+                    text, truncation, error = found
+                    cut = [truncation.max_length, truncation.direction]
+                    findings.append(
+                        {"tokenizer": name, "text": text, "truncation": cut, "error": error}
+                    )
+                    print(f"FINDING ({name!r}, {text!r}, {truncation!r}): {error}", flush=True)
+                print(f"round {rounds}: {name}: {differential.cases} cases", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted: reporting the cases run so far", flush=True)
 
     per_family: Counter[str] = Counter()
     for name, differential in sides.items():
