@@ -5,7 +5,7 @@ trained with ``tokenizers``, sentencepiece models converted by transformers, add
 variants), hypothesis generates texts and truncations, and each case checks the pure-Python
 engine against ``tokenizers`` and windowed truncation against the whole text (see
 ``tests/tokenizer/fuzz_cases.py``). Rounds go round the files until the time is up; a mismatch is
-shrunk to a minimal input and printed as a line to add to ``FINDINGS`` in
+shrunk to a minimal input and printed, to become a regression test in
 ``tests/tokenizer/test_differential_fuzz.py``. Run it low-priority, for example::
 
     nice -n 19 python scripts/fuzz_tokenizers.py --minutes 30 --out results/fuzz/report.json
