@@ -507,7 +507,8 @@ class StaticEmbedRunner:
 
         ``truncation_direction`` (``"right"`` or ``"left"``) chooses which end a limit keeps in
         place of :attr:`truncation_direction`; keeping the last tokens cuts no string (a long text
-        is still tokenized only as far as the kept ids need, see :mod:`.tokenizer.window`). ``embed_ids(token_ids(texts, ...))`` equals ``encode(texts, ...)``."""
+        is still tokenized only as far as the kept ids need, see :mod:`.tokenizer.window`).
+        ``embed_ids(token_ids(texts, ...))`` equals ``encode(texts, ...)``."""
         steps = self._steps(prompt_name, prompt, max_length, truncation_direction)
         return steps.batch(_check_texts(texts))
 
