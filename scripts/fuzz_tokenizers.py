@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -94,9 +95,11 @@ def main() -> None:
     print(f"{len(sides)} tokenizers loaded", flush=True)
     families = {name: family(json.loads(text)) for name, text in texts.items()}
     findings: list[dict[str, object]] = []
+    for stop in (signal.SIGINT, signal.SIGTERM):  # also when started in the background
+        signal.signal(stop, signal.default_int_handler)
     deadline = time.monotonic() + 60 * args.minutes
     rounds = 0
-    try:  # Ctrl-C (SIGINT) ends the run early, with its report
+    try:  # SIGINT or SIGTERM ends the run early, with its report
         while time.monotonic() < deadline:
             rounds += 1
             for name, differential in sides.items():
