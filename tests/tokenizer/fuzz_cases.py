@@ -61,10 +61,20 @@ def case_names() -> list[str]:
 
 def family(json_config: dict[str, Any]) -> str:
     """A tokenizer's family for reports: model type and pre-tokenizer (or normalizer) type."""
-    model = (json_config.get("model") or {}).get("type", "?")
+    config = json_config.get("model") or {}
+    model = config.get("type") or _untyped_model(config)
     pre = json_config.get("pre_tokenizer") or {}
     norm = json_config.get("normalizer") or {}
     return f"{model}/{pre.get('type') or norm.get('type') or 'none'}"
+
+
+def _untyped_model(config: dict[str, Any]) -> str:
+    """The model type of an older file that does not name it, from the fields it has."""
+    if "merges" in config:
+        return "BPE"
+    if "unk_id" in config or isinstance(config.get("vocab"), list):
+        return "Unigram"
+    return "WordPiece" if "continuing_subword_prefix" in config else "WordLevel"
 
 
 @dataclass
