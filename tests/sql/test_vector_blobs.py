@@ -51,7 +51,7 @@ def vec(request: pytest.FixtureRequest):
     return SQLITE_MODULES["apsw"]()
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(vector=_vectors())
 def test_int8_blob_equals_vec_quantize_int8_unit_in_sql(vec, vector: np.ndarray) -> None:
     expected = fetch_one(vec, "SELECT vec_quantize_int8(?, 'unit')", (vb.float_blob(vector),))
@@ -59,14 +59,14 @@ def test_int8_blob_equals_vec_quantize_int8_unit_in_sql(vec, vector: np.ndarray)
     assert vb.quantize_int8(vector).tobytes() == expected
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(vector=_vectors(multiple_of=8))
 def test_bit_blob_equals_vec_quantize_binary_in_sql(vec, vector: np.ndarray) -> None:
     expected = fetch_one(vec, "SELECT vec_quantize_binary(?)", (vb.float_blob(vector),))
     assert vb.bit_blob(vector) == expected
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(vector=_vectors(multiple_of=8))
 def test_float_blob_is_what_vec_f32_stores_and_reads_back(vec, vector: np.ndarray) -> None:
     as_json = "[" + ",".join(repr(float(x)) for x in vector) + "]"
