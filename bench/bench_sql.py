@@ -3,7 +3,9 @@
 batch ``encode`` and writing the vectors back (``executemany`` / an Arrow join), and against
 ``encode`` alone (one batch, and one call per text: what a per-row SQL function cannot beat).
 DuckDB also fills a new table with ``CREATE TABLE ... AS SELECT ..., embed(body)``, which skips
-the cost of DuckDB's UPDATE of a ``FLOAT[N]`` column.
+the cost of DuckDB's UPDATE of a ``FLOAT[N]`` column, and runs the UPDATE with one worker thread
+(``threads=1``): the Python function runs on one thread anyway, and DuckDB's other workers compete
+with it for the CPU.
 
 Every path starts from a fresh in-memory database holding the same ``--rows`` texts (the
 benchmark corpus's sentences repeated) and ends with every row's vector stored; paths run
@@ -57,8 +59,10 @@ def _sqlite(module: str, runner: StaticEmbedRunner, texts: list[str]):
     return db
 
 
-def _duckdb(runner: StaticEmbedRunner, texts: list[str]) -> duckdb.DuckDBPyConnection:
-    db = duckdb.connect()
+def _duckdb(
+    runner: StaticEmbedRunner, texts: list[str], threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    db = duckdb.connect(config={} if threads is None else {"threads": threads})
     register_sql_functions(db, runner)
     db.execute(f"CREATE TABLE docs (id INTEGER, body VARCHAR, embedding FLOAT[{runner.dim}])")
     db.execute(
@@ -92,11 +96,14 @@ def sqlite_python_batch(runner: StaticEmbedRunner, texts: list[str]) -> tuple[fl
     return time.perf_counter() - start, db
 
 
-def duckdb_udf(runner: StaticEmbedRunner, texts: list[str]) -> tuple[float, object]:
-    db = _duckdb(runner, texts)
-    start = time.perf_counter()
-    db.execute("UPDATE docs SET embedding = embed(body)")
-    return time.perf_counter() - start, db
+def duckdb_udf(threads: int | None) -> Callable:
+    def run(runner: StaticEmbedRunner, texts: list[str]) -> tuple[float, object]:
+        db = _duckdb(runner, texts, threads)
+        start = time.perf_counter()
+        db.execute("UPDATE docs SET embedding = embed(body)")
+        return time.perf_counter() - start, db
+
+    return run
 
 
 def duckdb_udf_create_as(runner: StaticEmbedRunner, texts: list[str]) -> tuple[float, object]:
@@ -135,7 +142,8 @@ PATHS: dict[str, Callable] = {
     "sqlite (apsw): UPDATE ... = embed(body)": sqlite_udf("apsw"),
     "sqlite (pysqlite3): UPDATE ... = embed(body)": sqlite_udf("pysqlite3"),
     "sqlite: batch encode + executemany": sqlite_python_batch,
-    "duckdb: UPDATE ... = embed(body)": duckdb_udf,
+    "duckdb: UPDATE ... = embed(body)": duckdb_udf(None),
+    "duckdb, threads=1: UPDATE ... = embed(body)": duckdb_udf(1),
     "duckdb: CREATE TABLE ... AS SELECT embed(body)": duckdb_udf_create_as,
     "duckdb: batch encode + UPDATE FROM arrow": duckdb_python_batch,
     "encode, one batch (no database)": encode_batch,
