@@ -2,8 +2,8 @@
 (apsw and pysqlite3, with sqlite-vec loaded) and DuckDB, against embedding in Python with one
 batch ``encode`` and writing the vectors back (``executemany`` / an Arrow join), and against
 ``encode`` alone (one batch, and one call per text: what a per-row SQL function cannot beat).
-DuckDB also fills a new table with ``CREATE TABLE ... AS SELECT ..., embed(body)``, which skips
-the cost of DuckDB's UPDATE of a ``FLOAT[N]`` column, and runs the UPDATE with one worker thread
+DuckDB also fills a new table with ``CREATE TABLE ... AS SELECT ..., embed(body)`` (no UPDATE of
+a ``FLOAT[N]`` column; not faster in the committed run), and runs the UPDATE with one worker thread
 (``threads=1``): the Python function runs on one thread anyway, and DuckDB's other workers compete
 with it for the CPU.
 
