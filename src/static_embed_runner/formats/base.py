@@ -9,10 +9,10 @@ reads these values; it never branches on a layout's name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
 import os
 import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
@@ -255,7 +255,9 @@ def tokenizer_vocab(path: Path) -> dict[str, int]:
     if added is None:
         added = []
     if not isinstance(added, list):
-        raise ModelFormatError(f"{path}: added_tokens must be an array, found {describe_type(added)}")
+        raise ModelFormatError(
+            f"{path}: added_tokens must be an array, found {describe_type(added)}"
+        )
     for index, token in enumerate(added):
         where = f"added_tokens[{index}]"
         if not isinstance(token, dict) or not isinstance(token.get("content"), str):

@@ -174,7 +174,9 @@ def _parse_header(path: Path, header_bytes: bytes) -> dict[str, Any]:
         header_bytes, f"{path} (header)", error=SafetensorsError, object_pairs_hook=build_object
     )
     if not isinstance(header, dict):
-        raise SafetensorsError(f"{path}: header must be a JSON object, found {describe_type(header)}")
+        raise SafetensorsError(
+            f"{path}: header must be a JSON object, found {describe_type(header)}"
+        )
     return header
 
 
@@ -222,9 +224,10 @@ def _parse_entry(path: Path, name: str, entry: object, buffer_len: int) -> Tenso
         or not all(_is_int(o) for o in offsets)
         or not 0 <= offsets[0] <= offsets[1]
     ):
+        found = offsets if isinstance(offsets, list) and len(offsets) == 2 else None
         raise SafetensorsError(
             f"{where}: data_offsets must be [begin, end] with 0 <= begin <= end, found "
-            f"{offsets if isinstance(offsets, list) and len(offsets) == 2 else describe_type(offsets)}"
+            f"{found if found is not None else describe_type(offsets)}"
         )
     begin, end = offsets
     if end > buffer_len:
