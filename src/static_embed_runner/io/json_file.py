@@ -102,6 +102,8 @@ def parse_json(
         ) from None
     except json.JSONDecodeError as exc:
         raise error(f"{source}: not valid JSON: {exc}") from None
+    except StaticEmbedRunnerError:  # a hook's own error, already worded
+        raise
     except ValueError as exc:  # from parse_float (serde_json_float) or a hook
         raise error(f"{source}: {exc}") from None
 
