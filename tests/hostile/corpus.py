@@ -34,7 +34,9 @@ class Case:
     build: Callable[[Path], None]
     error: str | None = None
     mentions: tuple[str, ...] = ()
-    reference: str | None = None  # "safetensors", "tokenizers" or "model2vec"
+    # the library that reads the same file: "safetensors", "tokenizers", "model2vec" or
+    # "sentence-transformers" (None: no reference reads this layout)
+    reference: str | None = None
     reference_file: str = ""  # the file the reference reads, relative to the case folder
 
 
@@ -269,8 +271,18 @@ def _tokenizer_text_with(old: str, new: str) -> Callable[[Path], None]:
 BIG_INT = "9" * 5000
 ST = "model.safetensors"
 CASES: list[Case] = [
-    Case("control-model2vec", "a valid Model2Vec folder", model2vec_folder),
-    Case("control-sentence-transformers", "a valid sentence-transformers folder", st_folder),
+    Case(
+        "control-model2vec",
+        "a valid Model2Vec folder",
+        model2vec_folder,
+        reference="model2vec",
+    ),
+    Case(
+        "control-sentence-transformers",
+        "a valid sentence-transformers folder",
+        st_folder,
+        reference="sentence-transformers",
+    ),
     Case("control-sse", "a valid SSE 4-bit folder", lambda d: sse_folder(d)),
     # safetensors header
     Case(
@@ -495,6 +507,8 @@ CASES: list[Case] = [
         _absolute_modules_path,
         "ModelFormatError",
         ("modules.json [0].path", "relative path inside the model folder"),
+        "sentence-transformers",
+        "",
     ),
     Case(
         "modules-parent-path",
@@ -502,6 +516,8 @@ CASES: list[Case] = [
         _st_modules_path("../control-sentence-transformers"),
         "ModelFormatError",
         ("modules.json [0].path", "relative path inside the model folder"),
+        "sentence-transformers",
+        "",
     ),
     Case(
         "modules-path-not-a-string",
@@ -509,6 +525,8 @@ CASES: list[Case] = [
         _st_modules_path(7),
         "ModelFormatError",
         ("modules.json", "[0].path must be a string", "the number 7"),
+        "sentence-transformers",
+        "",
     ),
     Case(
         "modules-symlinked-folder",
@@ -516,6 +534,8 @@ CASES: list[Case] = [
         _st_symlinked_dir,
         "ModelFormatError",
         ("modules.json [0].path", "outside the model folder"),
+        "sentence-transformers",
+        "",
     ),
     Case(
         "symlinked-weights",
@@ -523,6 +543,8 @@ CASES: list[Case] = [
         _st_symlinked_file,
         "ModelFormatError",
         ("model.safetensors", "outside the model folder"),
+        "sentence-transformers",
+        "",
     ),
     # SSE
     Case(

@@ -1,10 +1,11 @@
 """Load model folders one by one, each in a forked child with a memory and CPU-time cap.
 
 Run as ``python harness.py`` with a JSON list of ``{"name", "path"}`` on stdin; prints one JSON
-object per case: ``outcome`` ("loaded", "error" for a package error, "untyped" for anything else,
-"died" when the child was killed or crashed), the error's class and its package ancestors, the
-message, the child's CPU seconds, wall seconds and peak resident memory (its growth over the
-forked baseline). The package is imported once, before the forks, so each case costs a fork.
+object per case (:func:`run` runs any other action the same way): ``outcome`` ("loaded", "error"
+for a package error, "untyped" for anything else, "died" when the child was killed or crashed),
+the exception's classes, the message, the child's CPU seconds, wall seconds and peak resident
+memory (and its growth over the forked baseline). The package is imported once, before the
+forks, so each case costs a fork.
 
 The caps: address space = the child's size at the fork + ``HOSTILE_MEMORY_MB`` (default 1024),
 ``HOSTILE_CPU_SECONDS`` of CPU (default 60), and a wall-clock timeout of three times that.
@@ -20,6 +21,7 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 
 from static_embed_runner import StaticEmbedRunner
 from static_embed_runner.errors import StaticEmbedRunnerError
@@ -36,7 +38,17 @@ def _vm_size() -> int:
     raise RuntimeError("no VmSize in /proc/self/status")
 
 
-def _child(path: str) -> dict:
+def load_and_encode(path: str) -> Callable[[], object]:
+    """The action a case is judged by: load the folder as a user would, then embed."""
+
+    def action() -> object:
+        runner = StaticEmbedRunner.load(path, prefetch=True)
+        return runner.encode(["hello world", "the words"])
+
+    return action
+
+
+def _child(action: Callable[[], object]) -> dict:
     limit = _vm_size() + MEMORY_MB * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 1))
@@ -44,8 +56,7 @@ def _child(path: str) -> dict:
     cpu_start = time.process_time()
     wall_start = time.perf_counter()
     try:
-        runner = StaticEmbedRunner.load(path, prefetch=True)
-        runner.encode(["hello world", "the words"])
+        action()
         result: dict = {"outcome": "loaded"}
     except StaticEmbedRunnerError as exc:
         result = {"outcome": "error", "message": str(exc)}
@@ -62,13 +73,14 @@ def _child(path: str) -> dict:
     return result
 
 
-def run(name: str, path: str) -> dict:
+def run(name: str, action: Callable[[], object]) -> dict:
+    """``action()`` in a forked child under the caps; what came out, and what it cost."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
         try:
-            payload = json.dumps(_child(path)).encode()
+            payload = json.dumps(_child(action)).encode()
         except BaseException as exc:  # even the report failed: say so
             payload = json.dumps({"outcome": "untyped", "message": repr(exc)[:2000]}).encode()
         with os.fdopen(write_end, "wb") as out:
@@ -98,7 +110,7 @@ def run(name: str, path: str) -> dict:
 
 def main() -> None:
     for case in json.load(sys.stdin):
-        print(json.dumps(run(case["name"], case["path"])), flush=True)
+        print(json.dumps(run(case["name"], load_and_encode(case["path"]))), flush=True)
 
 
 if __name__ == "__main__":

@@ -173,6 +173,10 @@ def _parse_header(path: Path, header_bytes: bytes) -> dict[str, Any]:
     header = parse_json(
         header_bytes, f"{path} (header)", error=SafetensorsError, object_pairs_hook=build_object
     )
+    if isinstance(header, dict) and len(header) - ("__metadata__" in header) > MAX_TENSORS:
+        raise SafetensorsError(
+            f"{path}: the header describes more than {MAX_TENSORS:,} tensors; refusing it"
+        )
     if not isinstance(header, dict):
         raise SafetensorsError(
             f"{path}: header must be a JSON object, found {describe_type(header)}"
