@@ -4,8 +4,9 @@ The ``tokenizers`` crate deserialises each option into a typed field, so ``"lowe
 (a string) makes it reject the file. Read with Python's ``bool()`` the same string would mean
 *true*: a silently different tokenizer. :func:`check_option_types` holds every option the
 pure-Python tokenizer reads to the type the crate requires and names the file and the field
-(``normalizer.normalizers[1].lowercase``) when one is wrong. Options that are absent keep their
-defaults; their presence is the component builders' business.
+(``normalizer.normalizers[1].lowercase``) when one is wrong; each component's ``type`` must be a
+string. Options that are absent keep their defaults; their presence is the component builders'
+business.
 """
 
 from __future__ import annotations
@@ -82,13 +83,17 @@ def check_option_types(config: Mapping[str, Any], source: str) -> None:
 
 def _check(component: Mapping[str, Any], kind: str, where: str, source: str) -> None:
     name = component.get("type", "") if kind != "truncation" else ""
+    if not isinstance(name, str):
+        raise TokenizerFormatError(
+            f"{source}: {where}.type must be a string, found {describe_type(name)}"
+        )
     members = component.get(_NESTED.get(kind, ""))
     if name == "Sequence" and isinstance(members, list):
         for index, member in enumerate(members):
             if isinstance(member, dict):
                 _check(member, kind, f"{where}.{_NESTED[kind]}[{index}]", source)
         return
-    options = _SCHEMA[kind].get(name) if isinstance(name, str) else None
+    options = _SCHEMA[kind].get(name)
     for option, expected in (options or {}).items():
         if option in component and not _fits(component[option], expected):
             raise TokenizerFormatError(
