@@ -165,7 +165,7 @@ def describe_type(value: object) -> str:
     if isinstance(value, str):
         return f"the string {_shorten(json.dumps(value))}"
     if isinstance(value, list):
-        return f"an array of {len(value)} items"
+        return f"an array of {len(value)} item{'' if len(value) == 1 else 's'}"
     if isinstance(value, dict):
         return f"an object with keys {_shorten(repr(sorted(map(str, value))))}"
     return type(value).__name__

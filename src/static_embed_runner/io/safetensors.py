@@ -208,7 +208,7 @@ def _parse_entry(path: Path, name: str, entry: object, buffer_len: int) -> Tenso
     dtype = entry["dtype"]
     if not isinstance(dtype, str) or dtype not in DTYPES:
         raise SafetensorsError(
-            f"{where}: unknown dtype {describe_type(dtype)}; expected one of {sorted(DTYPES)}"
+            f"{where}: unknown dtype {dtype!r:.40}; expected one of {sorted(DTYPES)}"
         )
     shape = entry["shape"]
     if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
