@@ -122,13 +122,31 @@ def test_a_regular_file_that_does_not_match_its_git_blob_sha1_is_rejected(
 
 
 def corrupt_cached_blobs(snapshot: Path) -> None:
-    """Cut tokenizer.json's blob short and flip one byte of model.safetensors' (same size)."""
+    """Cut tokenizer.json's blob short and flip one byte of model.safetensors' (same size), a
+    second after they were written (file times are coarser than a test runs)."""
     tokenizer_blob = Path(os.path.realpath(snapshot / "tokenizer.json"))
     tokenizer_blob.write_bytes(tokenizer_blob.read_bytes()[:100])
     table_blob = Path(os.path.realpath(snapshot / "model.safetensors"))
     data = bytearray(table_blob.read_bytes())
     data[-1] ^= 0xFF
     table_blob.write_bytes(bytes(data))
+    for blob in (tokenizer_blob, table_blob):
+        later = blob.stat().st_mtime_ns + 1_000_000_000
+        os.utime(blob, ns=(later, later))
+
+
+def test_an_intact_cached_blob_is_hashed_once_not_by_every_later_process(
+    fake_hub, monkeypatch, main_files
+):
+    snapshot = snapshot_download(REPO)
+    monkeypatch.setattr(hub_module, "_VERIFIED", set())  # a new process
+
+    def no_hashing(*args):
+        raise AssertionError("an intact, already checked blob was hashed again")
+
+    monkeypatch.setattr(hub_module, "_file_digest", no_hashing)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert snapshot_download(REPO) == snapshot
 
 
 def test_a_corrupt_blob_in_the_cache_is_downloaded_again_or_named_when_offline(

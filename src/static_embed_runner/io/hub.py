@@ -25,8 +25,9 @@ The server is not trusted further than that:
 - every blob is checked against its content hash: the sha256 of LFS files and, for regular
   files, the git blob SHA-1 the Hub gives as their ETag (``sha1(b"blob <size>\\0" + data)``,
   which ``huggingface_hub`` also compares for local files);
-- a blob already in the cache is checked the same way before it is used again (once per process
-  and file), and a corrupt one is downloaded anew (or named in the error when offline);
+- a blob already in the cache is checked the same way before it is used again, and a corrupt one
+  is downloaded anew (or named in the error when offline); a blob is hashed once, then
+  recognised by a stamp of its size, inode and modification time kept beside its lock;
 - ``.incomplete`` files left by killed downloads are removed when their blob's lock is free (a
   download in progress in another process holds that lock, so its file is left alone).
 """
@@ -611,7 +612,7 @@ class _RepoCache:
         blob = self.blobs / remote.etag
         with _exclusive_lock(self.locks / f"{remote.etag}.lock"):
             self._remove_partial_files(remote.etag)
-            if not (blob.is_file() and _blob_matches(blob, remote.etag, remote.size)):
+            if not (blob.is_file() and self._blob_matches(blob, remote.etag, remote.size)):
                 with contextlib.suppress(FileNotFoundError):
                     blob.unlink()
                 self._download_blob(hub, remote, blob, name)
@@ -626,7 +627,45 @@ class _RepoCache:
         blob = Path(os.path.realpath(pointer))
         if blob.parent != Path(os.path.realpath(self.blobs)):
             return True
-        return _blob_matches(blob, blob.name, None)
+        return self._blob_matches(blob, blob.name, None)
+
+    def _blob_matches(self, blob: Path, etag: str, size: int | None) -> bool:
+        """Whether ``blob`` has ``size`` bytes (when known) and the content hash its ``etag``
+        names (sha256 or git blob SHA-1; an etag that is neither is taken on trust).
+
+        A blob is hashed once: the check leaves a stamp of the file's identity (device, inode,
+        size, modification time) beside the blob's lock, and a blob whose identity still
+        matches its stamp, in this process or a later one, is not hashed again.
+        """
+        stamp = self.locks / f"{etag}.verified"
+        try:
+            identity = _identity(blob)
+            if size is not None and identity[2] != size:
+                return False
+            if identity in _VERIFIED or _read_stamp(stamp) == identity:
+                _VERIFIED.add(identity)
+                return True
+            if _SHA256_RE.match(etag):
+                matches = _file_digest(blob, hashlib.sha256()) == etag
+            elif _GIT_SHA1_RE.match(etag):
+                matches = _git_blob_sha1(blob) == etag
+            else:
+                return True
+        except OSError:
+            return False
+        if matches:
+            self._stamp_verified(blob, etag)
+        return matches
+
+    def _stamp_verified(self, blob: Path, etag: str) -> None:
+        identity = _identity(blob)
+        _VERIFIED.add(identity)
+        stamp = self.locks / f"{etag}.verified"
+        with contextlib.suppress(OSError):
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            tmp = stamp.with_name(f"{stamp.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+            tmp.write_text(" ".join(map(str, identity)), encoding="ascii")
+            os.replace(tmp, stamp)
 
     def remove_stale_partial_files(self) -> None:
         """Delete ``.incomplete`` files whose blob's lock is free: their download was killed (a
@@ -669,7 +708,7 @@ class _RepoCache:
                     "the download"
                 )
             os.replace(tmp, blob)
-            _VERIFIED.add(_identity(blob))
+            self._stamp_verified(blob, remote.etag)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -693,7 +732,7 @@ class _RepoCache:
             )
 
 
-# Blobs checked by this process, by (device, inode, size, mtime): each is hashed once.
+# Blobs checked by this process, by (device, inode, size, mtime) (see _RepoCache._blob_matches).
 _VERIFIED: set[tuple[int, int, int, int]] = set()
 
 
@@ -702,26 +741,11 @@ def _identity(path: Path) -> tuple[int, int, int, int]:
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
-def _blob_matches(blob: Path, etag: str, size: int | None) -> bool:
-    """Whether ``blob`` has ``size`` bytes (when known) and the content hash its ``etag`` names
-    (sha256 or git blob SHA-1; an etag that is neither is taken on trust)."""
+def _read_stamp(stamp: Path) -> tuple[int, ...] | None:
     try:
-        identity = _identity(blob)
-        if size is not None and identity[2] != size:
-            return False
-        if identity in _VERIFIED:
-            return True
-        if _SHA256_RE.match(etag):
-            matches = _file_digest(blob, hashlib.sha256()) == etag
-        elif _GIT_SHA1_RE.match(etag):
-            matches = _git_blob_sha1(blob) == etag
-        else:
-            return True
-    except OSError:
-        return False
-    if matches:
-        _VERIFIED.add(identity)
-    return matches
+        return tuple(int(part) for part in stamp.read_text(encoding="ascii").split())
+    except (OSError, ValueError):
+        return None
 
 
 def _git_blob_sha1(path: Path) -> str:
