@@ -159,6 +159,12 @@ def open_safetensors(path: str | os.PathLike[str]) -> SafetensorsFile:
 
 
 def _parse_header(path: Path, header_bytes: bytes) -> dict[str, Any]:
+    # Every tensor entry has a "data_offsets" key: counting them costs one pass over the bytes,
+    # so a header of too many tensors is refused before any of it is parsed.
+    if header_bytes.count(b'"data_offsets"') > MAX_TENSORS:
+        raise SafetensorsError(
+            f"{path}: the header describes more than {MAX_TENSORS:,} tensors; refusing it"
+        )
     objects = 0
 
     def build_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
