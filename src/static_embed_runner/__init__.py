@@ -21,8 +21,15 @@ from .errors import (
     UnknownModelLayoutError,
     UnsupportedTokenizerError,
 )
+from .quantize import (
+    dequantize_embeddings,
+    faiss_binary_codes,
+    quantization_ranges,
+    quantize_embeddings,
+    rescore,
+)
 from .runner import StaticEmbedRunner
-from .similarity import similarity
+from .similarity import semantic_search, similarity, similarity_pairwise
 from .tokenizer import Tokenizer
 
 __version__ = "0.1.0"
@@ -44,5 +51,12 @@ __all__ = [
     "UnknownModelLayoutError",
     "UnsupportedTokenizerError",
     "__version__",
+    "dequantize_embeddings",
+    "faiss_binary_codes",
+    "quantization_ranges",
+    "quantize_embeddings",
+    "rescore",
+    "semantic_search",
     "similarity",
+    "similarity_pairwise",
 ]
