@@ -16,6 +16,7 @@ import numbers
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from itertools import chain
 from pathlib import Path
@@ -668,6 +669,17 @@ def _check_texts(texts: object) -> list[str]:
         return [texts]
     if texts is None or isinstance(texts, (bytes, bytearray)) or not isinstance(texts, Iterable):
         raise TypeError(f"texts must be a str or a list of str, got {type(texts).__name__}")
+    if isinstance(texts, (Mapping, AbstractSet)):  # iterating would embed keys, or in no order
+        kind = type(texts).__name__
+        raise TypeError(
+            f"texts must be a str or a list of str, got a {kind}: pass a list, e.g. "
+            f"list(texts.values()) or sorted(texts)"
+        )
+    if getattr(texts, "ndim", None) == 0:  # a 0-d numpy array holds one value, not a list
+        raise TypeError(
+            "texts must be a str or a list of str, got a 0-d array: pass texts.item() for its "
+            "one text, or a 1-d array"
+        )
     batch = list(texts)
     for index, text in enumerate(batch):
         if not isinstance(text, str):
