@@ -16,19 +16,23 @@ from .errors import (
     RepositoryNotFoundError,
     SafetensorsError,
     StaticEmbedRunnerError,
+    StoreError,
     TokenizerFormatError,
     TokenizerInputError,
     UnknownModelLayoutError,
     UnsupportedTokenizerError,
+    WorkerError,
 )
 from .runner import StaticEmbedRunner
 from .similarity import similarity
+from .store import EmbeddingStore
 from .tokenizer import Tokenizer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DownloadIntegrityError",
+    "EmbeddingStore",
     "GatedRepoError",
     "HubError",
     "ModelFileNotFoundError",
@@ -38,11 +42,13 @@ __all__ = [
     "SafetensorsError",
     "StaticEmbedRunner",
     "StaticEmbedRunnerError",
+    "StoreError",
     "Tokenizer",
     "TokenizerFormatError",
     "TokenizerInputError",
     "UnknownModelLayoutError",
     "UnsupportedTokenizerError",
+    "WorkerError",
     "__version__",
     "similarity",
 ]

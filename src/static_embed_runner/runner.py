@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from itertools import chain
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -31,8 +31,15 @@ from .io.prefetch import prefetch as start_prefetch
 from .io.prefetch import usable_cpus
 from .io.table import Table
 from .pooling import RowScratch, block_bytes_for, mean_pool, mean_pool_one
+from .source import ModelSource, content_fingerprint
 from .tokenizer.backend import BACKENDS, Backend, TokenizerLike, load_tokenizer
 from .tokenizer.truncation import Truncation
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .parallel import EncodePool
+    from .store import EmbeddingStore
 
 TABLES = ("q4", "f32")
 _DIRECTIONS = ("right", "left")
@@ -70,6 +77,9 @@ class StaticEmbedRunner:
         # The model's identity for caches: load() sets it from the files (the same files give
         # the same fingerprint in every process); a runner built otherwise gets a unique one.
         self.fingerprint: str = uuid.uuid4().hex
+        # Where load() read the model, so worker processes can load it again (None otherwise).
+        self.source: ModelSource | None = None
+        self._content_fingerprint: str | None = None
         self._default_steps = _TokenSteps(
             parts.semantics.default_prompt, parts.semantics.char_limit, tokenizer, self._unk_id
         )
@@ -125,7 +135,52 @@ class StaticEmbedRunner:
             )
         runner = cls(parts, tokenizer, scratch)
         runner.fingerprint = _fingerprint(directory)
+        reference = None if path is None else str(path)
+        runner.source = ModelSource(str(directory), reference, revision, table, tokenizer_backend)
         return runner
+
+    @property
+    def content_fingerprint(self) -> str:
+        """A digest of the model's files' bytes (table, tokenizer, config), not their path: what
+        a persistent :class:`~.store.EmbeddingStore` keys vectors by. Computed on first use (a
+        read of every file, about a second per GB), then kept."""
+        if self._content_fingerprint is None:
+            if self.source is None:
+                raise ValueError(
+                    "this runner was not built by StaticEmbedRunner.load, so it has no files "
+                    "to fingerprint"
+                )
+            directory = self.source.directory
+            self._content_fingerprint = content_fingerprint(directory, self.fingerprint)
+        return self._content_fingerprint
+
+    def pool(self, workers: int, *, start_method: str | None = None) -> EncodePool:
+        """``workers`` processes that encode with this model, each loading it from its files
+        (see :class:`~.parallel.EncodePool`); use it as a context manager."""
+        from .parallel import EncodePool
+
+        return EncodePool(self, workers, start_method=start_method)
+
+    def encode_iter(
+        self,
+        texts: Iterable[str],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        workers: int | None = None,
+        store: EmbeddingStore | None = None,
+        **options: Any,
+    ) -> Iterator[np.ndarray]:
+        """:meth:`encode` batch by batch: one ``(batch_size, dim)`` array per ``batch_size``
+        texts read from ``texts`` (any iterable, read lazily; the last array shorter), so memory
+        stays bounded however long the input is. ``workers``: encode on that many processes
+        (a pool started for this iteration). ``store``: see :meth:`encode`."""
+        from .parallel import iter_batches, iter_batches_on_pool
+
+        if workers is None or workers == 1:
+            return iter_batches(self, texts, batch_size=batch_size, store=store, **options)
+        return iter_batches_on_pool(
+            self, workers, texts, batch_size=batch_size, store=store, **options
+        )
 
     @property
     def prompts(self) -> dict[str, str]:
@@ -153,6 +208,8 @@ class StaticEmbedRunner:
         normalize: bool | None = True,
         truncate_dim: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        workers: int | None = None,
+        store: EmbeddingStore | None = None,
     ) -> np.ndarray:
         """Embed a text (-> ``(dim,)``) or a list of texts (-> ``(n, dim)``); float32, C-contiguous.
 
@@ -167,7 +224,24 @@ class StaticEmbedRunner:
         None does what the model's reference library does by default. ``truncate_dim`` keeps the
         first dimensions (Matryoshka) before normalising. ``batch_size`` bounds how many texts are
         tokenized at once; it does not change the result.
+
+        ``workers``: encode on that many processes (a pool started for this call; for repeated
+        calls keep one with :meth:`pool`); same bits. ``store``: an
+        :class:`~.store.EmbeddingStore`: the vectors it holds for these texts and options are
+        returned from it, the others computed and added.
         """
+        if (workers is not None and workers != 1) or store is not None:
+            from .parallel import encode_once
+
+            options = {
+                "prompt_name": prompt_name,
+                "prompt": prompt,
+                "max_length": max_length,
+                "normalize": normalize,
+                "truncate_dim": truncate_dim,
+                "batch_size": batch_size,
+            }
+            return encode_once(self, texts, workers, store, options)
         out_dim = self.dim if truncate_dim is None else self._check_truncate_dim(truncate_dim)
         if type(batch_size) is not int or batch_size < 1:
             _check_batch_size(batch_size)
@@ -196,6 +270,8 @@ class StaticEmbedRunner:
         normalize: bool | None = True,
         truncate_dim: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        workers: int | None = None,
+        store: EmbeddingStore | None = None,
     ) -> np.ndarray:
         """:meth:`encode` for search queries: without ``prompt`` or ``prompt_name``, the model's
         ``query`` prompt (empty unless the model defines it), as
@@ -208,6 +284,8 @@ class StaticEmbedRunner:
             normalize=normalize,
             truncate_dim=truncate_dim,
             batch_size=batch_size,
+            workers=workers,
+            store=store,
         )
 
     def encode_document(
@@ -220,6 +298,8 @@ class StaticEmbedRunner:
         normalize: bool | None = True,
         truncate_dim: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        workers: int | None = None,
+        store: EmbeddingStore | None = None,
     ) -> np.ndarray:
         """:meth:`encode` for the searched documents: without ``prompt`` or ``prompt_name``, the
         model's ``document`` prompt (empty unless the model defines it), as
@@ -233,6 +313,8 @@ class StaticEmbedRunner:
             normalize=normalize,
             truncate_dim=truncate_dim,
             batch_size=batch_size,
+            workers=workers,
+            store=store,
         )
 
     def _role_prompt_name(
