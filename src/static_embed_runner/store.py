@@ -124,8 +124,9 @@ class EmbeddingStore:
                     f"{_SCHEMA_VERSION}"
                 )
             if version == 0:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.executescript(f"{_SCHEMA}PRAGMA user_version = {_SCHEMA_VERSION};COMMIT;")
+                conn.executescript(
+                    f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version = {_SCHEMA_VERSION};COMMIT;"
+                )
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not an embedding store ({exc})") from exc
         self._conn, self._pid, self._spaces = conn, os.getpid(), {}
