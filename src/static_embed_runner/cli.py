@@ -489,10 +489,11 @@ class JsonLinesWriter:
         )
 
     def write(self, vectors: np.ndarray) -> None:
-        # 9 significant digits round-trip every float32 exactly; one %-template per row is the
-        # fastest pure-Python way to format them.
-        row = "[" + ",".join(["%.9g"] * vectors.shape[1]) + "]\n"
-        self.stream.write("".join([row % tuple(v) for v in vectors.tolist()]))
+        from .jsonfloat import json_arrays
+
+        rows = json_arrays(vectors)
+        if rows:
+            self.stream.write(b"\n".join(rows).decode("ascii") + "\n")
 
     def finish(self) -> None:
         self.stream.flush()
