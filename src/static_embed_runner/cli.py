@@ -224,6 +224,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:
         return _serve(argv[1:])
+    if argv[:1] == ["embed-file"]:
+        from .bulk.command import main as embed_file
+
+        return embed_file(argv[1:])
     options, after_dashdash = _split_at_dashdash(argv)
     parser = build_parser()
     try:

@@ -182,6 +182,19 @@ class EncodePool:
         jobs = _jobs(self.runner, texts, batch_size, options, store)
         return self._ordered(jobs, {**options, "batch_size": batch_size})
 
+    def encode_batches(
+        self,
+        batches: Iterable[list[str]],
+        *,
+        store: EmbeddingStore | None = None,
+        **options: Any,
+    ) -> Iterator[np.ndarray]:
+        """One array per list of texts in ``batches``, in order (the batches as the caller cut
+        them; at most two per worker are read ahead)."""
+        self.runner.encode([], **options)
+        jobs = (_plan(self.runner, list(batch), options, store) for batch in batches)
+        return self._ordered(jobs, options)
+
     def _encode_list(self, texts: list[str], options: dict, empty: np.ndarray) -> np.ndarray:
         if not texts:
             return empty
