@@ -50,7 +50,7 @@ def test_a_ray_data_pipeline_gives_encode_vectors_in_order_with_ids(ray_session,
                 **options,
             },
             compute=ray.data.ActorPoolStrategy(size=2),
-            num_cpus=0.5,  # two actors on half a CPU each leave a CPU for the Parquet reads
+            num_cpus=0.25,  # four actors on a quarter CPU each leave a CPU for the reads
             batch_size=40,
             batch_format=batch_format,
         )
