@@ -89,7 +89,7 @@ class EncodePool:
     ) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a positive integer, got {workers!r}")
-        source = runner.source
+        source = runner.model_source
         if source is None:
             raise ValueError(
                 "an encode pool reloads the model from its files in every worker: build the "

@@ -77,8 +77,14 @@ class StaticEmbedRunner:
         # The model's identity for caches: load() sets it from the files (the same files give
         # the same fingerprint in every process); a runner built otherwise gets a unique one.
         self.fingerprint: str = uuid.uuid4().hex
-        # Where load() read the model, so worker processes can load it again (None otherwise).
-        self.source: ModelSource | None = None
+        # Where load() found the model, so that adapters can store the model by reference and load
+        # it again: the folder (absolute) or the Hub id with its revision; None for the embedded
+        # default model.
+        self.source: str | None = None
+        self.revision: str | None = None
+        # How load() read the model (folder, table mode, tokenizer backend), so that worker
+        # processes can load it again; None for a runner built otherwise.
+        self.model_source: ModelSource | None = None
         self._content_fingerprint: str | None = None
         self._default_steps = _TokenSteps(
             parts.semantics.default_prompt, parts.semantics.char_limit, tokenizer, self._unk_id
@@ -135,8 +141,14 @@ class StaticEmbedRunner:
             )
         runner = cls(parts, tokenizer, scratch)
         runner.fingerprint = _fingerprint(directory)
+        if path is not None:
+            from_hub = not Path(path).expanduser().is_dir()
+            runner.source = str(path) if from_hub else str(directory.resolve())
+            runner.revision = revision if from_hub else None
         reference = None if path is None else str(path)
-        runner.source = ModelSource(str(directory), reference, revision, table, tokenizer_backend)
+        runner.model_source = ModelSource(
+            str(directory), reference, revision, table, tokenizer_backend
+        )
         return runner
 
     @property
@@ -145,12 +157,12 @@ class StaticEmbedRunner:
         a persistent :class:`~.store.EmbeddingStore` keys vectors by. Computed on first use (a
         read of every file, about a second per GB), then kept."""
         if self._content_fingerprint is None:
-            if self.source is None:
+            if self.model_source is None:
                 raise ValueError(
                     "this runner was not built by StaticEmbedRunner.load, so it has no files "
                     "to fingerprint"
                 )
-            directory = self.source.directory
+            directory = self.model_source.directory
             self._content_fingerprint = content_fingerprint(directory, self.fingerprint)
         return self._content_fingerprint
 

@@ -96,7 +96,7 @@ def test_pool_gives_the_same_bits_with_fork_and_spawn_for_every_entry_point(runn
 def assert_table_pages_are_shared(runner: StaticEmbedRunner, pids: list[int]) -> None:
     """Each worker maps the 4-bit table from the page cache instead of copying it: most of the
     table's size shows as file-backed resident memory and little as private (smaps_rollup)."""
-    table_bytes = (Path(runner.source.directory) / "embedding.q4_k_m.bin").stat().st_size
+    table_bytes = (Path(runner.model_source.directory) / "embedding.q4_k_m.bin").stat().st_size
     for pid in pids:
         rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
         fields = {line.split()[0].rstrip(":"): int(line.split()[1]) for line in rollup[1:]}
@@ -207,6 +207,6 @@ def test_bad_arguments_are_reported_before_any_worker_starts(runner):
     with pytest.raises(ValueError, match="truncate_dim"):
         runner.encode_iter(TEXTS, truncate_dim=10_000)
     unloaded = copy.copy(runner)
-    unloaded.source = None
+    unloaded.model_source = None
     with pytest.raises(ValueError, match=r"StaticEmbedRunner\.load"):
         unloaded.pool(2)

@@ -44,7 +44,7 @@ def test_a_ray_data_pipeline_gives_encode_vectors_in_order_with_ids(ray_session,
         dataset = dataset.map_batches(
             EmbedBatches,
             fn_constructor_kwargs={
-                "model": runner.source,
+                "model": runner.model_source,
                 "text_column": "body",
                 "vector_column": column,
                 **options,
@@ -65,7 +65,7 @@ def test_a_ray_data_pipeline_gives_encode_vectors_in_order_with_ids(ray_session,
 
 def test_the_callable_is_built_from_a_few_bytes_and_names_a_missing_column():
     runner = StaticEmbedRunner.load()
-    assert len(pickle.dumps({"model": runner.source})) < 1000
+    assert len(pickle.dumps({"model": runner.model_source})) < 1000
     embed = EmbedBatches(None, text_column="body")
     out = embed({"id": np.array(IDS[:3]), "body": np.array(TEXTS[:3], dtype=object)})
     assert np.array_equal(out["embedding"], runner.encode(TEXTS[:3]))

@@ -13,7 +13,7 @@ actor (the ``ray`` extra).
 ... )  # doctest: +SKIP
 
 Ray builds one :class:`EmbedBatches` per actor from its constructor arguments, a model folder
-or Hub id (or a runner's :attr:`~static_embed_runner.StaticEmbedRunner.source`) and options: a
+or Hub id (or a runner's :attr:`~static_embed_runner.StaticEmbedRunner.model_source`) and options: a
 few bytes to ship, and each actor loads the model once from its own files. Each batch gets a
 vector column (float32, ``(rows, dim)``) beside its columns; ``numpy`` (a dict of arrays) and
 ``pandas`` batch formats are accepted.
