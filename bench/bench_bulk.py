@@ -229,7 +229,7 @@ def _same(a, b) -> float:
     return float(np.abs(va - vb).max())
 
 
-def plot(pool: dict, jobs: dict, path: Path) -> None:
+def plot(pool: dict, jobs: dict, path: Path, loads: tuple[float, float]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -247,7 +247,10 @@ def plot(pool: dict, jobs: dict, path: Path) -> None:
     axis.set_xlabel("worker processes")
     axis.set_ylabel("texts per second")
     axis.set_xticks(counts)
-    axis.set_title(f"Throughput against workers ({os.cpu_count()} CPUs)")
+    axis.set_title(
+        f"Throughput against workers ({os.cpu_count()} CPUs, "
+        f"load average {loads[0]:.1f} to {loads[1]:.1f})"
+    )
     axis.grid(alpha=0.3)
     axis.legend()
     figure.tight_layout()
@@ -280,7 +283,8 @@ def main() -> None:
         "bulk_parquet_to_parquet": jobs,
     }
     (OUT / "bulk.json").write_text(json.dumps(result, indent=1) + "\n")
-    plot(pool, jobs, OUT / "throughput_vs_workers.png")
+    loads = (load_before[0], result["load_average_after"][0])
+    plot(pool, jobs, OUT / "throughput_vs_workers.png", loads)
 
 
 if __name__ == "__main__":
