@@ -23,8 +23,15 @@ from .errors import (
     UnsupportedTokenizerError,
     WorkerError,
 )
+from .quantize import (
+    dequantize_embeddings,
+    faiss_binary_codes,
+    quantization_ranges,
+    quantize_embeddings,
+    rescore,
+)
 from .runner import StaticEmbedRunner
-from .similarity import similarity
+from .similarity import semantic_search, similarity, similarity_pairwise
 from .store import EmbeddingStore
 from .tokenizer import Tokenizer
 
@@ -50,5 +57,12 @@ __all__ = [
     "UnsupportedTokenizerError",
     "WorkerError",
     "__version__",
+    "dequantize_embeddings",
+    "faiss_binary_codes",
+    "quantization_ranges",
+    "quantize_embeddings",
+    "rescore",
+    "semantic_search",
     "similarity",
+    "similarity_pairwise",
 ]

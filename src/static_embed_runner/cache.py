@@ -201,8 +201,10 @@ def cache_keys(fingerprint: str, options: tuple, texts: Iterable[str]) -> list[b
 
 class CachedRunner:
     """``runner`` with an :class:`EmbeddingCache` in front: ``encode``, ``encode_query`` and
-    ``encode_document`` take the same arguments and return the same arrays; texts already seen
-    with the same options come from the cache. Other attributes are the runner's."""
+    ``encode_document`` take the arguments that shape the float32 vectors (prompt, ``max_length``,
+    ``normalize``, ``truncate_dim``, ``batch_size``; not the sentence-transformers output options)
+    and return the same arrays; texts already seen with the same options come from the cache.
+    Other attributes are the runner's."""
 
     def __init__(
         self,
@@ -237,7 +239,8 @@ class CachedRunner:
             "prompt": prompt,
             "max_length": max_length,
             "normalize": normalize,
-            "truncate_dim": truncate_dim,
+            # the runner's own truncate_dim when the call gives none: it changes the vectors
+            "truncate_dim": self.runner.truncate_dim if truncate_dim is None else truncate_dim,
         }
         batch = _check_texts(texts)
         if not batch:

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 
 import numpy as np
 
+from .progress import Progress
+
 if TYPE_CHECKING:
     from .runner import StaticEmbedRunner
 
@@ -570,47 +572,6 @@ class NpzWriter:
 
     def abort(self) -> None:
         self.npy.abort()
-
-
-# --------------------------------------------------------------------------------------------
-# Progress on stderr
-
-
-class Progress:
-    """Texts done so far on stderr (tqdm when installed), shown only after a second of work."""
-
-    def __init__(self, *, enabled: bool) -> None:
-        self.enabled = enabled
-        self.count = 0
-        self.started = time.perf_counter()
-        self.last_drawn = 0.0
-        self.bar = None
-        if enabled:
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                return
-            self.bar = tqdm(unit=" texts", file=sys.stderr, delay=1.0, dynamic_ncols=True)
-
-    def update(self, n: int) -> None:
-        if not self.enabled:
-            return
-        self.count += n
-        if self.bar is not None:
-            self.bar.update(n)
-            return
-        now = time.perf_counter()
-        if now - self.started >= 1.0 and now - self.last_drawn >= 0.2:
-            self.last_drawn = now
-            rate = self.count / (now - self.started)
-            sys.stderr.write(f"\r{self.count:,} texts, {rate:,.0f} texts/s")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        elif self.enabled and self.last_drawn:
-            sys.stderr.write("\n")
 
 
 # --------------------------------------------------------------------------------------------

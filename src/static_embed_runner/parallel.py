@@ -148,12 +148,14 @@ class EncodePool:
         from .runner import _check_texts
 
         batch = _check_texts(texts)
-        empty = self.runner.encode([], **options)  # checks every option before any work
+        self.runner.encode([], **options)  # checks every option before any work
         if isinstance(texts, str) and store is None:
             return self.runner.encode(texts, **options)
+        options, finish = _split_options(self.runner, options)
+        empty = self.runner.encode([], **options)
         job = _plan(self.runner, batch, options, store)
         vectors = job.complete(self._encode_list(job.texts, options, empty))
-        return vectors[0] if isinstance(texts, str) else vectors
+        return finish(vectors[0] if isinstance(texts, str) else vectors)
 
     def encode_query(self, texts: str | Iterable[str], **options: Any) -> np.ndarray:
         """:meth:`StaticEmbedRunner.encode_query` on the workers."""
@@ -179,8 +181,9 @@ class EncodePool:
         ``batch_size`` texts (the last one shorter), in order; at most two batches per worker
         are read ahead, so memory stays bounded for an input of any length."""
         self.runner.encode([], batch_size=batch_size, **options)
+        options, finish = _split_options(self.runner, options)
         jobs = _jobs(self.runner, texts, batch_size, options, store)
-        return self._ordered(jobs, {**options, "batch_size": batch_size})
+        return map(finish, self._ordered(jobs, {**options, "batch_size": batch_size}))
 
     def encode_batches(
         self,
@@ -192,8 +195,9 @@ class EncodePool:
         """One array per list of texts in ``batches``, in order (the batches as the caller cut
         them; at most two per worker are read ahead)."""
         self.runner.encode([], **options)
+        options, finish = _split_options(self.runner, options)
         jobs = (_plan(self.runner, list(batch), options, store) for batch in batches)
-        return self._ordered(jobs, options)
+        return map(finish, self._ordered(jobs, options))
 
     def _encode_list(self, texts: list[str], options: dict, empty: np.ndarray) -> np.ndarray:
         if not texts:
@@ -396,9 +400,10 @@ def iter_batches(
     shorter), in one process; only one batch is held at a time. Arguments are checked now,
     texts as they are read."""
     runner.encode([], batch_size=batch_size, **options)
+    options, finish = _split_options(runner, options)
     jobs = _jobs(runner, texts, batch_size, options, store)
     options = {**options, "batch_size": batch_size}
-    return (job.complete(runner.encode(job.texts, **options)) for job in jobs)
+    return (finish(job.complete(runner.encode(job.texts, **options))) for job in jobs)
 
 
 def _jobs(
@@ -431,6 +436,36 @@ def _job_stream(
         yield _plan(runner, batch, {**options, "batch_size": batch_size}, store)
 
 
+_OUTPUT_OPTIONS = ("precision", "convert_to_numpy", "convert_to_tensor", "show_progress_bar")
+
+
+def _split_options(
+    runner: StaticEmbedRunner, options: dict
+) -> tuple[dict, Callable[[np.ndarray], Any]]:
+    """(the options workers compute float32 vectors with, the step that turns those into what
+    ``encode`` returns: quantized or converted to torch in the caller, over the whole result).
+    The runner's own ``truncate_dim`` default is made explicit, since workers load the model
+    afresh."""
+    from .quantize import quantize_embeddings
+    from .runner import _to_torch
+
+    compute = {name: value for name, value in options.items() if name not in _OUTPUT_OPTIONS}
+    if compute.get("truncate_dim") is None:
+        compute["truncate_dim"] = runner.truncate_dim
+    precision = options.get("precision", "float32")
+    tensor = options.get("convert_to_tensor", False)
+    numpy = options.get("convert_to_numpy", True)
+
+    def finish(vectors: np.ndarray) -> Any:
+        if precision != "float32":
+            vectors = quantize_embeddings(vectors, precision)
+        if tensor or not numpy:
+            return _to_torch(vectors, as_list=not tensor)
+        return vectors
+
+    return compute, finish
+
+
 def _plan(
     runner: StaticEmbedRunner, batch: list[str], options: dict, store: EmbeddingStore | None
 ) -> _Job:
@@ -451,8 +486,9 @@ def iter_batches_on_pool(
     """:func:`iter_batches` on a pool of ``workers`` processes started when iteration starts and
     closed when it ends (or is abandoned)."""
     runner.encode([], batch_size=batch_size, **options)
+    options, finish = _split_options(runner, options)
     jobs = _jobs(runner, texts, batch_size, options, store)
-    return _on_new_pool(runner, workers, jobs, {**options, "batch_size": batch_size})
+    return map(finish, _on_new_pool(runner, workers, jobs, {**options, "batch_size": batch_size}))
 
 
 def _on_new_pool(

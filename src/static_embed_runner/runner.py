@@ -31,6 +31,11 @@ from .io.prefetch import prefetch as start_prefetch
 from .io.prefetch import usable_cpus
 from .io.table import Table
 from .pooling import RowScratch, block_bytes_for, mean_pool, mean_pool_one
+from .progress import Progress
+from .quantize import PRECISIONS, Precision, quantize_embeddings
+from .similarity import SimilarityFnName, check_similarity_fn_name
+from .similarity import similarity as _similarity
+from .similarity import similarity_pairwise as _similarity_pairwise
 from .source import ModelSource, content_fingerprint
 from .tokenizer.backend import BACKENDS, Backend, TokenizerLike, load_tokenizer
 from .tokenizer.truncation import Truncation
@@ -89,6 +94,8 @@ class StaticEmbedRunner:
         self._default_steps = _TokenSteps(
             parts.semantics.default_prompt, parts.semantics.char_limit, tokenizer, self._unk_id
         )
+        self._truncate_dim: int | None = None
+        self._similarity_fn_name: str = "cosine"
 
     @classmethod
     def load(
@@ -210,6 +217,61 @@ class StaticEmbedRunner:
         """The prompt ``encode`` prepends when given neither ``prompt`` nor ``prompt_name``."""
         return self._semantics.default_prompt_name
 
+    @property
+    def truncate_dim(self) -> int | None:
+        """The dimensions :meth:`encode` keeps when not given ``truncate_dim`` (None: all), as
+        ``SentenceTransformer.truncate_dim``; set it to an int from 1 to :attr:`dim`, or None."""
+        return self._truncate_dim
+
+    @truncate_dim.setter
+    def truncate_dim(self, value: int | None) -> None:
+        self._truncate_dim = None if value is None else self._check_truncate_dim(value)
+
+    def get_embedding_dimension(self) -> int:
+        """The dimension of :meth:`encode`'s vectors: :attr:`truncate_dim` if set, else
+        :attr:`dim` (``SentenceTransformer.get_embedding_dimension``)."""
+        return self.dim if self._truncate_dim is None else self._truncate_dim
+
+    def get_sentence_embedding_dimension(self) -> int:
+        """:meth:`get_embedding_dimension`, under sentence-transformers' older name."""
+        return self.get_embedding_dimension()
+
+    @property
+    def max_seq_length(self) -> int | None:
+        """sentence-transformers' name for :attr:`max_tokens`: the tokens a text keeps (None: no
+        limit). Read-only, as on a sentence-transformers ``StaticEmbedding`` model (which reports
+        infinity there even when tokenizer.json truncates); ``encode(max_length=...)`` sets
+        another limit per call."""
+        return self.max_tokens
+
+    @max_seq_length.setter
+    def max_seq_length(self, value: object) -> None:
+        raise AttributeError(
+            f"max_seq_length is read-only (the model's own limit, {self.max_tokens}); pass "
+            f"encode(max_length={value!r}) to keep another number of tokens"
+        )
+
+    @property
+    def similarity_fn_name(self) -> SimilarityFnName:
+        """The function :meth:`similarity` and :meth:`similarity_pairwise` use: ``"cosine"``
+        (default), ``"dot"``, ``"euclidean"`` or ``"manhattan"`` (negative distances)."""
+        return self._similarity_fn_name
+
+    @similarity_fn_name.setter
+    def similarity_fn_name(self, value: SimilarityFnName) -> None:
+        self._similarity_fn_name = check_similarity_fn_name(value)
+
+    def similarity(self, embeddings1: np.ndarray, embeddings2: np.ndarray) -> np.ndarray:
+        """Scores of every pair, ``(len(embeddings1), len(embeddings2))`` float32 (a 1-D input
+        counts as one row), with :attr:`similarity_fn_name` (``SentenceTransformer.similarity``,
+        which returns a torch tensor of the same values)."""
+        return _similarity(embeddings1, embeddings2, self._similarity_fn_name)
+
+    def similarity_pairwise(self, embeddings1: np.ndarray, embeddings2: np.ndarray) -> np.ndarray:
+        """The score of each pair ``(embeddings1[i], embeddings2[i])`` with
+        :attr:`similarity_fn_name` (``SentenceTransformer.similarity_pairwise``)."""
+        return _similarity_pairwise(embeddings1, embeddings2, self._similarity_fn_name)
+
     def encode(
         self,
         texts: str | Iterable[str],
@@ -220,6 +282,11 @@ class StaticEmbedRunner:
         normalize: bool | None = True,
         truncate_dim: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        normalize_embeddings: bool | None = None,
+        precision: Precision = "float32",
+        show_progress_bar: bool | None = None,
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
         workers: int | None = None,
         store: EmbeddingStore | None = None,
     ) -> np.ndarray:
@@ -234,14 +301,42 @@ class StaticEmbedRunner:
         ``StaticModel.encode(max_length=...)``, which also cuts each string first.
         ``normalize``: True (default) L2-normalises, False returns the raw mean (after the head),
         None does what the model's reference library does by default. ``truncate_dim`` keeps the
-        first dimensions (Matryoshka) before normalising. ``batch_size`` bounds how many texts are
-        tokenized at once; it does not change the result.
+        first dimensions (Matryoshka) before normalising; without it, :attr:`truncate_dim` applies.
+        ``batch_size`` bounds how many texts are tokenized at once; it does not change the result.
+
+        sentence-transformers' keywords: ``normalize_embeddings`` is its name for ``normalize``
+        (when given, it decides; giving both with different values is a ``ValueError``).
+        ``precision`` (``"float32"``, ``"int8"``, ``"uint8"``, ``"binary"``, ``"ubinary"``)
+        quantizes the result with :func:`~static_embed_runner.quantize_embeddings`, as
+        ``SentenceTransformer.encode`` does: int8/uint8 ranges come from this call's own texts, so
+        one text cannot be int8-quantized, and two calls use two scales (quantize with shared
+        ``ranges`` instead, see :func:`~static_embed_runner.quantization_ranges`).
+        ``show_progress_bar=True`` shows the texts done on stderr (a tqdm bar when tqdm is
+        installed, else a plain counter line). ``convert_to_tensor=True`` returns a torch tensor,
+        ``convert_to_numpy=False`` a list of one torch tensor per text (both need torch:
+        ``pip install "static-embed-runner[torch]"``).
 
         ``workers``: encode on that many processes (a pool started for this call; for repeated
         calls keep one with :meth:`pool`); same bits. ``store``: an
         :class:`~.store.EmbeddingStore`: the vectors it holds for these texts and options are
         returned from it, the others computed and added.
         """
+        if normalize_embeddings is not None:
+            if normalize is not True and normalize is not normalize_embeddings:
+                raise ValueError(
+                    f"give normalize or normalize_embeddings, not both (got normalize={normalize!r}"
+                    f" and normalize_embeddings={normalize_embeddings!r})"
+                )
+            normalize = normalize_embeddings
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        truncate_dim = self._truncate_dim if truncate_dim is None else truncate_dim
+        out_dim = self.dim if truncate_dim is None else self._check_truncate_dim(truncate_dim)
+        if type(batch_size) is not int or batch_size < 1:
+            _check_batch_size(batch_size)
+        if normalize is None:
+            normalize = self._semantics.normalize_default
+        steps = self._steps(prompt_name, prompt, max_length)
         if (workers is not None and workers != 1) or store is not None:
             from .parallel import encode_once
 
@@ -253,24 +348,42 @@ class StaticEmbedRunner:
                 "truncate_dim": truncate_dim,
                 "batch_size": batch_size,
             }
-            return encode_once(self, texts, workers, store, options)
-        out_dim = self.dim if truncate_dim is None else self._check_truncate_dim(truncate_dim)
-        if type(batch_size) is not int or batch_size < 1:
-            _check_batch_size(batch_size)
-        if normalize is None:
-            normalize = self._semantics.normalize_default
-        steps = self._steps(prompt_name, prompt, max_length)
-        if isinstance(texts, str):  # one text: the chunk below without the batch bookkeeping
-            return self._embed_one(texts, steps, out_dim, normalize)
+            out = encode_once(self, texts, workers, store, options)
+        elif isinstance(texts, str) and not show_progress_bar:
+            out = self._embed_one(texts, steps, out_dim, normalize)  # the batch path, minus its
+        else:  # bookkeeping
+            out = self._embed_batch(texts, steps, out_dim, normalize, batch_size, show_progress_bar)
+        if precision != "float32":
+            out = quantize_embeddings(out, precision)
+        if convert_to_tensor or not convert_to_numpy:
+            return _to_torch(out, as_list=not convert_to_tensor)
+        return out
+
+    def _embed_batch(
+        self,
+        texts: str | Iterable[str],
+        steps: _TokenSteps,
+        out_dim: int,
+        normalize: bool,
+        batch_size: int,
+        show_progress_bar: bool | None,
+    ) -> np.ndarray:
+        """:meth:`encode`'s float32 result for texts, ``batch_size`` at a time (one text -> a
+        ``(dim,)`` vector)."""
         batch = _check_texts(texts)
         step = int(batch_size)
+        progress = Progress(enabled=bool(show_progress_bar), total=len(batch), delay=0.0)
         if len(batch) <= step:  # one chunk: its own fresh array is the result, not copied
-            return self._embed(batch, steps, out_dim, normalize)
-        out = np.empty((len(batch), out_dim), dtype=np.float32)
-        for start in range(0, len(batch), step):
-            chunk = batch[start : start + step]
-            out[start : start + len(chunk)] = self._embed(chunk, steps, out_dim, normalize)
-        return out
+            out = self._embed(batch, steps, out_dim, normalize)
+            progress.update(len(batch))
+        else:
+            out = np.empty((len(batch), out_dim), dtype=np.float32)
+            for start in range(0, len(batch), step):
+                chunk = batch[start : start + step]
+                out[start : start + len(chunk)] = self._embed(chunk, steps, out_dim, normalize)
+                progress.update(len(chunk))
+        progress.close()
+        return out[0] if isinstance(texts, str) else out
 
     def encode_query(
         self,
@@ -282,6 +395,11 @@ class StaticEmbedRunner:
         normalize: bool | None = True,
         truncate_dim: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        normalize_embeddings: bool | None = None,
+        precision: Precision = "float32",
+        show_progress_bar: bool | None = None,
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
         workers: int | None = None,
         store: EmbeddingStore | None = None,
     ) -> np.ndarray:
@@ -296,6 +414,11 @@ class StaticEmbedRunner:
             normalize=normalize,
             truncate_dim=truncate_dim,
             batch_size=batch_size,
+            normalize_embeddings=normalize_embeddings,
+            precision=precision,
+            show_progress_bar=show_progress_bar,
+            convert_to_numpy=convert_to_numpy,
+            convert_to_tensor=convert_to_tensor,
             workers=workers,
             store=store,
         )
@@ -310,6 +433,11 @@ class StaticEmbedRunner:
         normalize: bool | None = True,
         truncate_dim: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        normalize_embeddings: bool | None = None,
+        precision: Precision = "float32",
+        show_progress_bar: bool | None = None,
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
         workers: int | None = None,
         store: EmbeddingStore | None = None,
     ) -> np.ndarray:
@@ -325,6 +453,11 @@ class StaticEmbedRunner:
             normalize=normalize,
             truncate_dim=truncate_dim,
             batch_size=batch_size,
+            normalize_embeddings=normalize_embeddings,
+            precision=precision,
+            show_progress_bar=show_progress_bar,
+            convert_to_numpy=convert_to_numpy,
+            convert_to_tensor=convert_to_tensor,
             workers=workers,
             store=store,
         )
@@ -583,6 +716,22 @@ def _configure(tokenizer: TokenizerLike, parts: ModelParts) -> TokenizerLike:
     if not semantics.apply_tokenizer_truncation:
         return tokenizer.with_truncation(None)
     return tokenizer
+
+
+def _to_torch(vectors: np.ndarray, *, as_list: bool):
+    """``vectors`` as one torch tensor, or (``as_list``) a list of one tensor per row (a vector
+    stays one tensor), as ``SentenceTransformer.encode`` returns them."""
+    try:
+        import torch
+    except ImportError:
+        raise ImportError(
+            "convert_to_tensor=True and convert_to_numpy=False return torch tensors, and torch is "
+            'not installed: pip install "static-embed-runner[torch]" (or use the numpy array)'
+        ) from None
+    tensor = torch.from_numpy(vectors)
+    if as_list and tensor.ndim == 2:
+        return list(tensor)
+    return tensor
 
 
 def _is_integer(value: object) -> bool:

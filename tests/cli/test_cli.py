@@ -15,6 +15,7 @@ from corpus import MODEL_FIXTURES, REAL_SENTENCES
 from hub.fake_hub import REPO, FakeHub, read_model_dir, subprocess_env
 
 from static_embed_runner import cli as cli_module
+from static_embed_runner import progress as progress_module
 from static_embed_runner.cli import choose_model, main, npy_header
 from static_embed_runner.runner import StaticEmbedRunner
 
@@ -420,8 +421,8 @@ def test_bench_figures_come_from_the_runner(runner):
 
 
 def test_builtin_progress_is_drawn_on_stderr_without_tqdm(capsys, monkeypatch):
-    clock = iter([0.0, 0.5, 1.5, 1.6, 2.0])
-    monkeypatch.setattr(cli_module.time, "perf_counter", lambda: next(clock))
+    clock = iter([0.0, 0.5, 1.5, 1.6, 2.0, 2.1])
+    monkeypatch.setattr(progress_module.time, "perf_counter", lambda: next(clock))
     monkeypatch.setitem(sys.modules, "tqdm", None)
 
     progress = cli_module.Progress(enabled=True)

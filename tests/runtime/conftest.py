@@ -10,6 +10,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from corpus import MODEL_FIXTURES
 from runtime.reference_models import (
@@ -102,3 +103,20 @@ def record_diff():
     target = os.environ.get("SER_RECORD_DIFFS")
     if target and _DIFFS:
         Path(target).write_text(json.dumps(dict(sorted(_DIFFS.items())), indent=1) + "\n")
+
+
+@pytest.fixture(scope="session")
+def default_runner():
+    """The embedded default model (all-MiniLM-L6-v2 distilled to 256 dimensions, 4-bit)."""
+    from static_embed_runner import StaticEmbedRunner
+
+    return StaticEmbedRunner.load()
+
+
+@pytest.fixture(scope="session")
+def docs_vectors(default_runner) -> tuple[np.ndarray, np.ndarray]:
+    """(queries, corpus) of ``retrieval_corpus`` embedded by the default model, L2-normalised."""
+    from retrieval_corpus import queries_and_corpus
+
+    queries, corpus = queries_and_corpus()
+    return default_runner.encode(queries), default_runner.encode(corpus)

@@ -49,6 +49,7 @@ class CountingRunner:
     def __init__(self, runner: StaticEmbedRunner, delay: float = 0.0) -> None:
         self._runner = runner
         self.fingerprint = runner.fingerprint
+        self.truncate_dim = runner.truncate_dim
         self.calls: list[list[str]] = []
         self.delay = delay
         self._lock = threading.Lock()
