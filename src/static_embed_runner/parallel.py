@@ -183,7 +183,7 @@ class EncodePool:
         self.runner.encode([], batch_size=batch_size, **options)
         options, finish = _split_options(self.runner, options)
         jobs = _jobs(self.runner, texts, batch_size, options, store)
-        return map(finish, self._ordered(jobs, {**options, "batch_size": batch_size}))
+        return _mapped(finish, self._ordered(jobs, {**options, "batch_size": batch_size}))
 
     def encode_batches(
         self,
@@ -197,7 +197,7 @@ class EncodePool:
         self.runner.encode([], **options)
         options, finish = _split_options(self.runner, options)
         jobs = (_plan(self.runner, list(batch), options, store) for batch in batches)
-        return map(finish, self._ordered(jobs, options))
+        return _mapped(finish, self._ordered(jobs, options))
 
     def _encode_list(self, texts: list[str], options: dict, empty: np.ndarray) -> np.ndarray:
         if not texts:
@@ -436,6 +436,15 @@ def _job_stream(
         yield _plan(runner, batch, {**options, "batch_size": batch_size}, store)
 
 
+def _mapped(finish: Callable[[np.ndarray], Any], stream: Iterator[np.ndarray]) -> Iterator[Any]:
+    """``finish`` of each array of ``stream``; closing this closes ``stream``."""
+    try:
+        for vectors in stream:
+            yield finish(vectors)
+    finally:
+        stream.close()  # type: ignore[attr-defined]
+
+
 _OUTPUT_OPTIONS = ("precision", "convert_to_numpy", "convert_to_tensor", "show_progress_bar")
 
 
@@ -488,7 +497,8 @@ def iter_batches_on_pool(
     runner.encode([], batch_size=batch_size, **options)
     options, finish = _split_options(runner, options)
     jobs = _jobs(runner, texts, batch_size, options, store)
-    return map(finish, _on_new_pool(runner, workers, jobs, {**options, "batch_size": batch_size}))
+    stream = _on_new_pool(runner, workers, jobs, {**options, "batch_size": batch_size})
+    return _mapped(finish, stream)
 
 
 def _on_new_pool(

@@ -210,3 +210,18 @@ def test_bad_arguments_are_reported_before_any_worker_starts(runner):
     unloaded.model_source = None
     with pytest.raises(ValueError, match=r"StaticEmbedRunner\.load"):
         unloaded.pool(2)
+
+
+def test_pool_quantizes_over_the_whole_result_and_keeps_the_runner_truncate_dim(runner):
+    copy_ = StaticEmbedRunner.load(tokenizer_backend="lite")
+    copy_.truncate_dim = 32
+    with copy_.pool(2, start_method="fork") as pool:
+        assert np.array_equal(pool.encode(TEXTS), copy_.encode(TEXTS))
+        assert pool.encode(TEXTS).shape == (len(TEXTS), 32)
+        for precision in ("int8", "ubinary"):
+            assert np.array_equal(
+                pool.encode(TEXTS, precision=precision), copy_.encode(TEXTS, precision=precision)
+            )
+    assert np.array_equal(
+        copy_.encode(TEXTS, workers=2, precision="int8"), copy_.encode(TEXTS, precision="int8")
+    )
