@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .errors import ModelFileNotFoundError, ModelFormatError
+from .errors import ModelFileNotFoundError, ModelFormatError, TokenizerFormatError
 from .formats.base import EncodeSemantics, ModelParts
 from .formats.detect import detect_layout
 from .head import Head, l2_normalize, truncate
+from .io.json_file import MAX_TOKENIZER_BYTES, check_file_size
 from .io.prefetch import prefetch as start_prefetch
 from .io.prefetch import usable_cpus
 from .io.table import Table
@@ -115,8 +116,9 @@ class StaticEmbedRunner:
         either way. Vectors are identical. ``tokenizer_backend``: ``"auto"``, ``"lite"`` (pure
         Python) or ``"tokenizers"`` (the Rust package).
 
-        ``prefetch``: map a memory-mapped table's pages in a background thread while the tokenizer
-        loads, so the first batch does not pay a page fault per row (see :mod:`.io.prefetch`);
+        ``prefetch``: map a memory-mapped table's pages in a background thread once the model has
+        passed its checks (the table against the tokenizer's vocabulary), so the first batch does
+        not pay a page fault per row (see :mod:`.io.prefetch`);
         that thread also allocates the buffer a batch gathers its tokens' rows into and, for a
         table whose rows are decoded (4-bit, float16, mapped), the buffer they are decoded into
         (see :class:`.pooling.RowScratch`). The table's pages then count as resident memory
@@ -133,9 +135,7 @@ class StaticEmbedRunner:
             raise TypeError(f"prefetch must be True, False or None, got {prefetch!r}")
         directory = _resolve(path, revision)
         parts = detect_layout(directory).load(directory, table)
-        scratch = RowScratch()
-        if prefetch or (prefetch is None and usable_cpus() >= 2):
-            start_prefetch(parts.table.stored_arrays(), then=_reserve_for(parts.table, scratch))
+        check_file_size(parts.tokenizer_file, MAX_TOKENIZER_BYTES, error=TokenizerFormatError)
         tokenizer = load_tokenizer(parts.tokenizer_file, tokenizer_backend)
         parts = replace(parts, semantics=parts.semantics.for_vocab(tokenizer.get_vocab))
         tokenizer = _configure(tokenizer, parts)
@@ -146,6 +146,10 @@ class StaticEmbedRunner:
                 f"{parts.table.vocab_size} rows; ids {parts.table.vocab_size}..{vocab_size - 1} "
                 f"would have no vector"
             )
+        # Only a table that passed every check is mapped in (a refused model costs no reads).
+        scratch = RowScratch()
+        if prefetch or (prefetch is None and usable_cpus() >= 2):
+            start_prefetch(parts.table.stored_arrays(), then=_reserve_for(parts.table, scratch))
         runner = cls(parts, tokenizer, scratch)
         runner.fingerprint = _fingerprint(directory)
         if path is not None:

@@ -30,18 +30,19 @@ The object is immutable apart from its memo cache, which is bounded and safe to 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
 from ..errors import TokenizerFormatError, UnsupportedTokenizerError
+from ..io.json_file import parse_json
 from .added_tokens import AddedVocabulary, parse_added_tokens
 from .cache import BoundedCache
 from .json_numbers import serde_json_float
 from .models.loader import Model, build_model
 from .normalizers import build_normalizer, check_text
+from .option_types import check_option_types
 from .pre_tokenizers import build_pre_tokenizer
 from .truncation import Truncation
 
@@ -104,14 +105,14 @@ class Tokenizer:
     @classmethod
     def from_str(cls, json_text: str, *, source: str = "<string>") -> Tokenizer:
         """Build from the text of a tokenizer.json; ``source`` names it in error messages."""
-        try:
-            config = json.loads(json_text, parse_float=serde_json_float)
-        except json.JSONDecodeError as exc:
-            raise TokenizerFormatError(f"{source}: not valid JSON: {exc}") from exc
+        config = parse_json(
+            json_text, source, error=TokenizerFormatError, parse_float=serde_json_float
+        )
         if not isinstance(config, dict):
             raise TokenizerFormatError(
                 f"{source}: the top level must be an object, found {type(config).__name__}"
             )
+        check_option_types(config, source)
         if "model" not in config:
             raise TokenizerFormatError(f"{source}: the field 'model' is missing")
         model = build_model(config["model"], source)
