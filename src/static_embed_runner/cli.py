@@ -235,6 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:
         return _serve(argv[1:])
+    if argv[:1] == ["embed-file"]:
+        from .bulk.command import main as embed_file
+
+        return embed_file(argv[1:])
     options, after_dashdash = _split_at_dashdash(argv)
     parser = build_parser()
     try:
@@ -528,10 +532,11 @@ class JsonLinesWriter:
         )
 
     def write(self, vectors: np.ndarray) -> None:
-        # 9 significant digits round-trip every float32 exactly; one %-template per row is the
-        # fastest pure-Python way to format them.
-        row = "[" + ",".join(["%.9g"] * vectors.shape[1]) + "]\n"
-        self.stream.write("".join([row % tuple(v) for v in vectors.tolist()]))
+        from .jsonfloat import json_arrays
+
+        rows = json_arrays(vectors)
+        if rows:
+            self.stream.write(b"\n".join(rows).decode("ascii") + "\n")
 
     def finish(self) -> None:
         self.stream.flush()

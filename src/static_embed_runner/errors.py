@@ -60,3 +60,12 @@ class OfflineModeError(HubError):
 
 class DownloadIntegrityError(HubError):
     """A downloaded file does not match the size or sha256 the Hub announced."""
+
+
+class WorkerError(StaticEmbedRunnerError, RuntimeError):
+    """A worker process of an encode pool died (killed, out of memory, crashed); the pool is
+    closed."""
+
+
+class StoreError(StaticEmbedRunnerError, ValueError):
+    """An embedding store file is not a store this package wrote, or it is damaged."""

@@ -20,7 +20,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from itertools import chain
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -38,8 +38,15 @@ from .quantize import PRECISIONS, Precision, quantize_embeddings
 from .similarity import SimilarityFnName, check_similarity_fn_name
 from .similarity import similarity as _similarity
 from .similarity import similarity_pairwise as _similarity_pairwise
+from .source import ModelSource, content_fingerprint
 from .tokenizer.backend import BACKENDS, Backend, TokenizerLike, load_tokenizer
 from .tokenizer.truncation import Truncation
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .parallel import EncodePool
+    from .store import EmbeddingStore
 
 TABLES = ("q4", "f32")
 _DIRECTIONS = ("right", "left")
@@ -82,6 +89,10 @@ class StaticEmbedRunner:
         # default model.
         self.source: str | None = None
         self.revision: str | None = None
+        # How load() read the model (folder, table mode, tokenizer backend), so that worker
+        # processes can load it again; None for a runner built otherwise.
+        self.model_source: ModelSource | None = None
+        self._content_fingerprint: str | None = None
         self._default_steps = _TokenSteps(
             parts.semantics.default_prompt, parts.semantics.char_limit, tokenizer, self._unk_id
         )
@@ -146,7 +157,54 @@ class StaticEmbedRunner:
             from_hub = not Path(path).expanduser().is_dir()
             runner.source = str(path) if from_hub else str(directory.resolve())
             runner.revision = revision if from_hub else None
+        reference = None if path is None else str(path)
+        runner.model_source = ModelSource(
+            str(directory), reference, revision, table, tokenizer_backend
+        )
         return runner
+
+    @property
+    def content_fingerprint(self) -> str:
+        """A digest of the model's files' bytes (table, tokenizer, config), not their path: what
+        a persistent :class:`~.store.EmbeddingStore` keys vectors by. Computed on first use (a
+        read of every file, about a second per GB), then kept."""
+        if self._content_fingerprint is None:
+            if self.model_source is None:
+                raise ValueError(
+                    "this runner was not built by StaticEmbedRunner.load, so it has no files "
+                    "to fingerprint"
+                )
+            directory = self.model_source.directory
+            self._content_fingerprint = content_fingerprint(directory, self.fingerprint)
+        return self._content_fingerprint
+
+    def pool(self, workers: int, *, start_method: str | None = None) -> EncodePool:
+        """``workers`` processes that encode with this model, each loading it from its files
+        (see :class:`~.parallel.EncodePool`); use it as a context manager."""
+        from .parallel import EncodePool
+
+        return EncodePool(self, workers, start_method=start_method)
+
+    def encode_iter(
+        self,
+        texts: Iterable[str],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        workers: int | None = None,
+        store: EmbeddingStore | None = None,
+        **options: Any,
+    ) -> Iterator[np.ndarray]:
+        """:meth:`encode` batch by batch: one ``(batch_size, dim)`` array per ``batch_size``
+        texts read from ``texts`` (any iterable, read lazily; the last array shorter), so memory
+        stays bounded however long the input is. ``workers``: encode on that many processes
+        (a pool started for this iteration). ``store``: see :meth:`encode`."""
+        from .parallel import iter_batches, iter_batches_on_pool
+
+        if workers is None or workers == 1:
+            return iter_batches(self, texts, batch_size=batch_size, store=store, **options)
+        return iter_batches_on_pool(
+            self, workers, texts, batch_size=batch_size, store=store, **options
+        )
 
     @property
     def prompts(self) -> dict[str, str]:
@@ -234,6 +292,8 @@ class StaticEmbedRunner:
         show_progress_bar: bool | None = None,
         convert_to_numpy: bool = True,
         convert_to_tensor: bool = False,
+        workers: int | None = None,
+        store: EmbeddingStore | None = None,
     ) -> np.ndarray:
         """Embed a text (-> ``(dim,)``) or a list of texts (-> ``(n, dim)``); float32, C-contiguous.
 
@@ -260,6 +320,11 @@ class StaticEmbedRunner:
         installed, else a plain counter line). ``convert_to_tensor=True`` returns a torch tensor,
         ``convert_to_numpy=False`` a list of one torch tensor per text (both need torch:
         ``pip install "static-embed-runner[torch]"``).
+
+        ``workers``: encode on that many processes (a pool started for this call; for repeated
+        calls keep one with :meth:`pool`); same bits. ``store``: an
+        :class:`~.store.EmbeddingStore`: the vectors it holds for these texts and options are
+        returned from it, the others computed and added.
         """
         if normalize_embeddings is not None:
             if normalize is not True and normalize is not normalize_embeddings:
@@ -277,7 +342,19 @@ class StaticEmbedRunner:
         if normalize is None:
             normalize = self._semantics.normalize_default
         steps = self._steps(prompt_name, prompt, max_length)
-        if isinstance(texts, str) and not show_progress_bar:
+        if (workers is not None and workers != 1) or store is not None:
+            from .parallel import encode_once
+
+            options = {
+                "prompt_name": prompt_name,
+                "prompt": prompt,
+                "max_length": max_length,
+                "normalize": normalize,
+                "truncate_dim": truncate_dim,
+                "batch_size": batch_size,
+            }
+            out = encode_once(self, texts, workers, store, options)
+        elif isinstance(texts, str) and not show_progress_bar:
             out = self._embed_one(texts, steps, out_dim, normalize)  # the batch path, minus its
         else:  # bookkeeping
             out = self._embed_batch(texts, steps, out_dim, normalize, batch_size, show_progress_bar)
@@ -328,6 +405,8 @@ class StaticEmbedRunner:
         show_progress_bar: bool | None = None,
         convert_to_numpy: bool = True,
         convert_to_tensor: bool = False,
+        workers: int | None = None,
+        store: EmbeddingStore | None = None,
     ) -> np.ndarray:
         """:meth:`encode` for search queries: without ``prompt`` or ``prompt_name``, the model's
         ``query`` prompt (empty unless the model defines it), as
@@ -345,6 +424,8 @@ class StaticEmbedRunner:
             show_progress_bar=show_progress_bar,
             convert_to_numpy=convert_to_numpy,
             convert_to_tensor=convert_to_tensor,
+            workers=workers,
+            store=store,
         )
 
     def encode_document(
@@ -362,6 +443,8 @@ class StaticEmbedRunner:
         show_progress_bar: bool | None = None,
         convert_to_numpy: bool = True,
         convert_to_tensor: bool = False,
+        workers: int | None = None,
+        store: EmbeddingStore | None = None,
     ) -> np.ndarray:
         """:meth:`encode` for the searched documents: without ``prompt`` or ``prompt_name``, the
         model's ``document`` prompt (empty unless the model defines it), as
@@ -380,6 +463,8 @@ class StaticEmbedRunner:
             show_progress_bar=show_progress_bar,
             convert_to_numpy=convert_to_numpy,
             convert_to_tensor=convert_to_tensor,
+            workers=workers,
+            store=store,
         )
 
     def _role_prompt_name(
