@@ -23,6 +23,7 @@ from tokenizer.reference_tokenizers import (
     reference_tokenizer,
     spm_case_names,
 )
+from verification import COUNTS
 
 from static_embed_runner.errors import TokenizerFormatError, TokenizerInputError
 from static_embed_runner.tokenizer.backend import RustTokenizer, load_tokenizer
@@ -82,10 +83,12 @@ PROPERTY_CASES = [
     "trained-bpe-prefix-suffix-fused-unk",
     "trained-unigram-byte-fallback",
 ]
-_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40) | st.lists(
+_short_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40) | st.lists(
     st.sampled_from(["a", "é", " ", "  ", "\t", "日本", "😀", "\u0301", "<s>", "[CLS]", "ab", "1"]),
     max_size=12,
 ).map("".join)
+# Up to a few thousand characters: short texts, or many of them joined.
+_text = _short_text | st.lists(_short_text, min_size=10, max_size=100).map("".join)
 
 
 @pytest.mark.parametrize("name", PROPERTY_CASES)
@@ -114,6 +117,12 @@ SWIFT_BASELINES = {
 }
 
 
+def test_every_tokenizer_the_verification_table_counts_is_compared() -> None:
+    assert len(SWIFT_BASELINES) == COUNTS["conformance_tokenizers"]
+    assert len(fixture_tokenizers()) == COUNTS["tokenizer_fixtures"]
+    assert len(REAL_CASES) == COUNTS["tokenizer_fixtures"] + len(package_tokenizers())
+
+
 @pytest.mark.parametrize("baseline", sorted(SWIFT_BASELINES))
 def test_lite_ids_equal_independent_transformers_ids_without_their_special_tokens(
     baseline: str,
@@ -123,7 +132,7 @@ def test_lite_ids_equal_independent_transformers_ids_without_their_special_token
     tok = Tokenizer.from_file(TOKENIZER_FIXTURES / fixture / "tokenizer.json")
     inputs = {e["id"]: e["text"] for e in json.loads((folder / "inputs.json").read_text())}
     entries = json.loads((folder / baseline).read_text())["entries"]
-    assert len(entries) == len(inputs) == 83
+    assert len(entries) == len(inputs) == COUNTS["conformance_inputs"]
     bad = []
     for entry in entries:
         ids = entry["input_ids"]
