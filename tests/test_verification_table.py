@@ -31,7 +31,7 @@ def test_readme_verification_table_is_the_rendered_one(language: str) -> None:
 
 def test_figures_were_measured_with_the_installed_reference_versions() -> None:
     assert verification.FIGURES["reference_versions"] == verification.installed_versions(), (
-        "a reference library changed: re-measure the table (bench/NOTES.md)"
+        "a reference library changed: re-measure the table (tests/README.md)"
     )
 
 

@@ -10,7 +10,7 @@ pins). From it:
 - :func:`render` writes the READMEs' Verification table (``scripts/render_verification.py``);
   ``tests/test_verification_table.py`` checks that both READMEs hold exactly that table.
 
-Re-measure after a change of a reference library (bench/NOTES.md has the command): run the
+Re-measure after a change of a reference library (tests/README.md has the commands): run the
 reference comparisons with ``SER_MEASURE=1``, which relaxes no bound but records each case's figure
 and rewrites ``verification_figures.json`` with the installed versions at the end of the session.
 """

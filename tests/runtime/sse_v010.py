@@ -22,19 +22,25 @@ import numpy as np
 
 PIP_SPEC = "static-embed-runner==0.1.0"
 
-ENCODE = """
-import importlib.metadata, json, sys
-import numpy as np
+CHECK = """
+import importlib.metadata, sys
 import static_embed_runner
-from static_embed_runner import StaticEmbedRunner
 version = importlib.metadata.version("static-embed-runner")
 assert version == "0.1.0" and static_embed_runner.__file__.startswith(sys.prefix), (
     version, static_embed_runner.__file__)
+"""
+ENCODE = (
+    CHECK
+    + """
+import json
+import numpy as np
+from static_embed_runner import StaticEmbedRunner
 model, texts_file, out = sys.argv[1:4]
 texts = json.load(open(texts_file, encoding="utf-8"))
 runner = StaticEmbedRunner.load(model, tokenizer_backend="rust")
 np.save(out, np.asarray(runner.encode(texts, normalize=False), dtype=np.float32))
 """
+)
 
 
 def _cache_root() -> Path:
@@ -47,16 +53,32 @@ def venv_python() -> Path:
     key = hashlib.sha256(f"{sys.prefix}|{sys.version}|{PIP_SPEC}".encode()).hexdigest()[:12]
     venv = _cache_root() / f"sse-v0.1.0-{key}"
     python = venv / "bin" / "python"
-    done = venv / ".installed"
     venv.parent.mkdir(parents=True, exist_ok=True)
     with open(venv.parent / f"{venv.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not done.is_file():
-            _run([sys.executable, "-m", "venv", "--clear", "--system-site-packages", str(venv)])
+        if not (python.is_file() and _runs_0_1_0(python)):
+            _run(
+                [
+                    sys.executable,
+                    "-m",
+                    "venv",
+                    "--clear",
+                    "--without-pip",
+                    "--system-site-packages",
+                    str(venv),
+                ]
+            )
+            # --ignore-installed: this interpreter's site-packages hold this project (also 0.1.0)
             pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-            _run([*pip, "--no-deps", PIP_SPEC])
-            done.write_text(PIP_SPEC + "\n")
+            _run([*pip, "--no-deps", "--ignore-installed", PIP_SPEC])
+            if not _runs_0_1_0(python):
+                raise RuntimeError(f"{venv} does not import {PIP_SPEC} from its own site-packages")
     return python
+
+
+def _runs_0_1_0(python: Path) -> bool:
+    check = [str(python), "-c", CHECK]
+    return subprocess.run(check, capture_output=True, env=_clean_env()).returncode == 0
 
 
 def _run(command: list[str]) -> None:
