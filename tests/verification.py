@@ -151,11 +151,12 @@ def fmt(value: float) -> str:
 class _Figures:
     """Formatting helpers over the figures file for the row texts."""
 
-    def __init__(self, figures: dict) -> None:
+    def __init__(self, figures: dict, separator: str) -> None:
         self.versions = figures["reference_versions"]
+        self.separator = separator
 
     def v(self, *packages: str) -> str:
-        return ", ".join(f"{name} {self.versions[name]}" for name in packages)
+        return self.separator.join(f"{name} {self.versions[name]}" for name in packages)
 
     @staticmethod
     def b(*keys: str) -> str:
@@ -526,11 +527,12 @@ ROWS = [
 _RS = "model2vec-rs-expected/"
 _D16 = "model2vec/distilled-all-MiniLM-L6-v2-float16"
 HEADERS = {"en": ("what", "reference", "result"), "ja": ("対象", "参照", "結果")}
+SEPARATORS = {"en": ", ", "ja": "、"}
 
 
 def render(language: str) -> str:
     """The Verification table in ``language`` ("en" or "ja"), between its two markers."""
-    figures = _Figures(FIGURES)
+    figures = _Figures(FIGURES, SEPARATORS[language])
     lines = [TABLE_START, "| {} | {} | {} |".format(*HEADERS[language]), "|---|---|---|"]
     for row in ROWS:
         cells = getattr(row, language)(figures)
