@@ -5,7 +5,9 @@ while ``tokenizers`` keeps its own. Only the NFC/NFD/NFKC/NFKD steps still read 
 :mod:`unicodedata` (every character class comes from shipped tables), so the exhaustive normalizer
 tests and the pipeline conformance tests are rerun here in fresh interpreters where the
 ``unicodedata2`` package of another Unicode version stands in for :mod:`unicodedata`, imported
-before anything else. ``str.lower`` keeps this Python's data; its newer-Unicode path is covered in
+before anything else. Every selected test must run and pass in each run (the count is the
+Verification table's, ``verification.COUNTS``): none may be skipped, deselected by a rename or
+fail. ``str.lower`` keeps this Python's data; its newer-Unicode path is covered in
 ``test_normalizers``.
 """
 
@@ -38,7 +40,6 @@ sys.modules["unicodedata"] = unicodedata2
 import unicodedata
 assert unicodedata.unidata_version == sys.argv[2], unicodedata.unidata_version
 import pytest
-from verification import COUNTS
 
 class Tally:
     selected = 0
