@@ -83,28 +83,42 @@ PROPERTY_CASES = [
     "trained-bpe-prefix-suffix-fused-unk",
     "trained-unigram-byte-fallback",
 ]
-_short_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40) | st.lists(
+_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40) | st.lists(
     st.sampled_from(["a", "é", " ", "  ", "\t", "日本", "😀", "\u0301", "<s>", "[CLS]", "ab", "1"]),
     max_size=12,
 ).map("".join)
-# Up to a few thousand characters: short texts, or many of them joined.
-_text = _short_text | st.lists(_short_text, min_size=10, max_size=100).map("".join)
+# A few hundred to a few thousand characters: many random texts joined, so the long ones hold the
+# same mix of scripts, spaces, marks and special-token strings.
+_long_text = st.lists(_text, min_size=10, max_size=120).map("".join)
+
+
+def _check_ids_on(strategy, name: str, tokenizer_json, max_examples: int) -> None:
+    json_text = tokenizer_json(name)
+    lite = Tokenizer.from_str(json_text)
+    rust = reference_tokenizer(json_text)
+
+    @settings(
+        max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    @given(strategy)
+    def check(text: str) -> None:
+        assert lite.encode(text) == rust.encode(text, add_special_tokens=False).ids
+
+    check()
 
 
 @pytest.mark.parametrize("name", PROPERTY_CASES)
 def test_lite_ids_equal_tokenizers_ids_on_random_unicode(
     name: str, tokenizer_json: Callable[[str], str]
 ) -> None:
-    json_text = tokenizer_json(name)
-    lite = Tokenizer.from_str(json_text)
-    rust = reference_tokenizer(json_text)
+    _check_ids_on(_text, name, tokenizer_json, max_examples=120)
 
-    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(_text)
-    def check(text: str) -> None:
-        assert lite.encode(text) == rust.encode(text, add_special_tokens=False).ids
 
-    check()
+@pytest.mark.parametrize("name", PROPERTY_CASES)
+def test_lite_ids_equal_tokenizers_ids_on_long_random_unicode(
+    name: str, tokenizer_json: Callable[[str], str]
+) -> None:
+    _check_ids_on(_long_text, name, tokenizer_json, max_examples=15)
 
 
 # Special tokens the swift-transformers baselines carry around the inner ids: (prefix, suffix).

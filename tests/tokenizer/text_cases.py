@@ -113,12 +113,9 @@ _SPECIAL = (
     "\u1161\u11a8\u0e33\u0915\u094d\uff21\uff9e\u2460\u00bd\ufb01\u03a3\u0130\x00\x01\x7f"
     "\U0001f468\U0001f1ef\U0001f3fd\u0600\ue000\U00010d50"
 )
-_short_text = st.text(
+unicode_text = st.text(
     alphabet=st.one_of(
         st.characters(blacklist_categories=("Cs",)), st.sampled_from(list(_SPECIAL))
     ),
     max_size=40,
 )
-# Short texts, or a few hundred to a few thousand characters (joined short texts, so the long ones
-# hold the same mix of scripts, spaces and specials).
-unicode_text = _short_text | st.lists(_short_text, min_size=10, max_size=100).map("".join)
