@@ -28,11 +28,12 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 MUTATIONS = ("none", "ulp", "5e-8", "5e-7", "sum-order")
+# Only the comparisons of vectors (token id checks cannot notice a change of the output).
+SELECTION = "not token_ids and not unknown and not truncation_applies"
 TESTS = (
     "tests/runtime/test_runner_vs_sentence_transformers.py",
     "tests/runtime/test_runner_vs_model2vec.py",
     "tests/runtime/test_max_length.py",
-    "tests/runtime/test_prompts.py",
     "tests/runtime/test_sse.py",
     "tests/runtime/test_sse_second_reference.py",
     "tests/default_model/test_default_model.py::"
@@ -76,7 +77,7 @@ def run(mutation: str, extra: list[str]) -> tuple[int, int, list[str]]:
     """(failed, passed, failed test ids) of the tests under ``mutation``."""
     env = {**os.environ, ENV: mutation, "PYTHONPATH": os.pathsep.join(_paths())}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p"]
-    command += ["mutation_check", "-rf", *TESTS, *extra]
+    command += ["mutation_check", "-rf", "-k", SELECTION, *TESTS, *extra]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env)
     failed_ids = re.findall(r"^FAILED (\S+)", done.stdout, re.MULTILINE)
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
