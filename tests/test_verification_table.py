@@ -94,7 +94,7 @@ def test_the_counts_the_table_states_are_the_suites_own() -> None:
     [("en", "mean cosine of {mean} (minimum {min})"), ("ja", "平均 {mean}（最小 {min}）です")],
 )
 def test_the_default_model_section_states_the_tables_cosines(language: str, sentence: str) -> None:
-    text = verification.READMES[language].read_text(encoding="utf-8")
+    text = " ".join(verification.READMES[language].read_text(encoding="utf-8").split())
     mean = verification.fmt(verification.bound("default-model/cosine-mean"))
     minimum = verification.fmt(verification.bound("default-model/cosine-min"))
     assert sentence.format(mean=mean, min=minimum) in text

@@ -70,6 +70,11 @@ class StaticEmbedRunner:
         # The model's identity for caches: load() sets it from the files (the same files give
         # the same fingerprint in every process); a runner built otherwise gets a unique one.
         self.fingerprint: str = uuid.uuid4().hex
+        # Where load() found the model, so that adapters can store the model by reference and load
+        # it again: the folder (absolute) or the Hub id with its revision; None for the embedded
+        # default model.
+        self.source: str | None = None
+        self.revision: str | None = None
         self._default_steps = _TokenSteps(
             parts.semantics.default_prompt, parts.semantics.char_limit, tokenizer, self._unk_id
         )
@@ -125,6 +130,10 @@ class StaticEmbedRunner:
             )
         runner = cls(parts, tokenizer, scratch)
         runner.fingerprint = _fingerprint(directory)
+        if path is not None:
+            from_hub = not Path(path).expanduser().is_dir()
+            runner.source = str(path) if from_hub else str(directory.resolve())
+            runner.revision = revision if from_hub else None
         return runner
 
     @property

@@ -107,24 +107,33 @@ def test_render_tables_replaces_only_the_text_between_the_markers(
     smoke_results: Path, tmp_path: Path
 ) -> None:
     head, tail = "# Title\n\nIntro.\n\n", "\n\n## After\n\nMore text.\n"
-    old = "<!-- bench:start -->\nstale table\n<!-- bench:end -->"
+    full = "<!-- bench:start -->\nstale table\n<!-- bench:end -->"
+    short = "<!-- bench-summary:start -->\nstale table\n<!-- bench-summary:end -->"
+    bench_readme = tmp_path / "bench-README.md"
     readme, readme_ja = tmp_path / "README.md", tmp_path / "README.ja.md"
-    readme.write_text(head + old + tail, encoding="utf-8")
-    readme_ja.write_text("# 題名\n" + old + tail, encoding="utf-8")
+    bench_readme.write_text(head + full + tail, encoding="utf-8")
+    readme.write_text(head + short + tail, encoding="utf-8")
+    readme_ja.write_text("# 題名\n" + short + tail, encoding="utf-8")
     args = [
         "--summary", str(smoke_results / "summary.json"),
+        "--bench-readme", str(bench_readme),
         "--readme", str(readme),
         "--readme-ja", str(readme_ja),
+        "--no-plot",
     ]  # fmt: skip
     render = _bench_module("render_tables")
     assert render.main(args) == 0
+    tables = bench_readme.read_text(encoding="utf-8")
     english, japanese = readme.read_text(encoding="utf-8"), readme_ja.read_text(encoding="utf-8")
-    assert english.startswith(head + "<!-- bench:start -->\n")
-    assert english.endswith("<!-- bench:end -->" + tail)
-    assert japanese.startswith("# 題名\n<!-- bench:start -->\n")
-    assert "stale table" not in english + japanese
-    assert "| sentence-transformers + torch |" in english
-    assert "候補" in japanese and "contender" not in japanese
+    assert tables.startswith(head + "<!-- bench:start -->\n")
+    assert tables.endswith("<!-- bench:end -->" + tail)
+    assert "| sentence-transformers + torch |" in tables
+    assert english.startswith(head + "<!-- bench-summary:start -->\n")
+    assert english.endswith("<!-- bench-summary:end -->" + tail)
+    assert japanese.startswith("# 題名\n<!-- bench-summary:start -->\n")
+    assert "stale table" not in tables + english + japanese
+    assert f"| `{MODEL}` (" in english and "this package / sentence-transformers" in english
+    assert "このパッケージ" in japanese and "this package" not in japanese
     assert render.main([*args, "--check"]) == 0
 
 

@@ -454,3 +454,21 @@ def test_a_renamed_repository_is_followed_through_relative_redirects(
     needed = needed_files(main_files)
     assert snapshot_files(snapshot) == {name: main_files[name] for name in needed}
     assert any(r.path.startswith("/old-org/") for r in fake_hub.requests)
+
+
+def test_a_runner_records_where_it_was_loaded_from_so_it_can_be_loaded_again(fake_hub):
+    from static_embed_runner.runner import StaticEmbedRunner
+
+    from_hub = StaticEmbedRunner.load(REPO, revision="v2")
+    assert (from_hub.source, from_hub.revision) == (REPO, "v2")
+    again = StaticEmbedRunner.load(from_hub.source, revision=from_hub.revision)
+    assert np.array_equal(again.encode("a text"), from_hub.encode("a text"))
+    main = StaticEmbedRunner.load(REPO)  # the revision matters: main holds another table
+    assert main.revision is None and not np.array_equal(
+        main.encode("a text"), again.encode("a text")
+    )
+    local = snapshot_download(REPO)
+    relative = os.path.relpath(local)
+    from_folder = StaticEmbedRunner.load(relative, revision="ignored for a folder")
+    assert (from_folder.source, from_folder.revision) == (str(local.resolve()), None)
+    assert (StaticEmbedRunner.load().source, StaticEmbedRunner.load().revision) == (None, None)

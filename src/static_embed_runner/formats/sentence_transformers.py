@@ -1,8 +1,12 @@
-"""sentence-transformers ``StaticEmbedding`` models: a ``modules.json`` pipeline.
+"""sentence-transformers ``StaticEmbedding`` models: a ``modules.json`` pipeline, or one module.
 
 Files: ``modules.json`` listing a ``StaticEmbedding`` module first (at the model root, ``path`` ""
 or ".", or in a sub-folder such as ``0_StaticEmbedding/``) holding ``model.safetensors``
 (tensor ``embedding.weight``) and ``tokenizer.json``, optionally followed by ``Normalize``.
+A bare module folder, ``model.safetensors`` + ``tokenizer.json`` with no ``modules.json`` (what
+``StaticEmbedding.save`` writes, the inside of ``0_StaticEmbedding/``), is that module alone, as
+``StaticEmbedding.load(folder)`` reads it: no ``Normalize``. (A folder with ``config.json`` or
+``config_sentence_transformers.json`` and no ``modules.json`` is Model2Vec's, matched first.)
 
 Semantics (sentence-transformers 6.2, ``StaticEmbedding.preprocess`` + ``EmbeddingBag(mean)``):
 ``encode_batch(add_special_tokens=False)`` with padding off; tokenizer.json's ``truncation`` block
@@ -38,11 +42,20 @@ NAME = "sentence-transformers"
 _MODULE_DIRS = ("0_StaticEmbedding/", "")
 
 
+_BARE_FILES = ("model.safetensors", "tokenizer.json")
+
+
 def matches(files: frozenset[str]) -> bool:
-    return "modules.json" in files and _module_dir(files) is not None
+    return ("modules.json" in files and _module_dir(files) is not None) or _is_bare(files)
+
+
+def _is_bare(files: frozenset[str]) -> bool:
+    return "modules.json" not in files and all(name in files for name in _BARE_FILES)
 
 
 def needed_files(files: frozenset[str]) -> list[str]:
+    if _is_bare(files):
+        return list(_BARE_FILES)
     module_dir = _module_dir(files) or ""
     extra = [f for f in ("config_sentence_transformers.json",) if f in files]
     return ["modules.json", *extra, f"{module_dir}model.safetensors", f"{module_dir}tokenizer.json"]
@@ -56,21 +69,10 @@ def _module_dir(files: frozenset[str]) -> str | None:
 
 
 def load(directory: Path, table: str) -> ModelParts:
-    modules_path = require_file(directory, "modules.json", NAME)
-    modules = read_json(modules_path, list)
-    entries = sorted(modules, key=lambda m: m.get("idx", 0) if isinstance(m, dict) else 0)
-    types = [str(m.get("type", "")) if isinstance(m, dict) else repr(m) for m in entries]
-    if not types or not types[0].endswith("StaticEmbedding"):
-        raise ModelFormatError(
-            f"{modules_path}: the first module must be a StaticEmbedding, found {types}"
-        )
-    unsupported = [t for t in types[1:] if not t.endswith("Normalize")]
-    if unsupported:
-        raise ModelFormatError(
-            f"{modules_path}: only Normalize may follow StaticEmbedding, found {unsupported}"
-        )
-    module_dir = PurePosixPath(str(entries[0].get("path", "")))
-    prefix = "" if str(module_dir) == "." else f"{module_dir}/"
+    if (directory / "modules.json").is_file():
+        prefix, normalize = _pipeline(directory / "modules.json")
+    else:
+        prefix, normalize = "", False  # a bare StaticEmbedding module
     weights_path = require_file(directory, f"{prefix}model.safetensors", NAME)
     tokenizer_path = require_file(directory, f"{prefix}tokenizer.json", NAME)
     tensors = open_safetensors(weights_path)
@@ -96,11 +98,30 @@ def load(directory: Path, table: str) -> ModelParts:
         token_limit=None,
         apply_tokenizer_truncation=True,
         drop_unk=False,
-        normalize_default=len(types) > 1,
+        normalize_default=normalize,
         prompts=prompts,
         default_prompt_name=default_prompt_name,
     )
     return ModelParts(NAME, token_table, tokenizer_path, semantics)
+
+
+def _pipeline(modules_path: Path) -> tuple[str, bool]:
+    """From modules.json: the StaticEmbedding module's folder and whether Normalize follows."""
+    modules = read_json(modules_path, list)
+    entries = sorted(modules, key=lambda m: m.get("idx", 0) if isinstance(m, dict) else 0)
+    types = [str(m.get("type", "")) if isinstance(m, dict) else repr(m) for m in entries]
+    if not types or not types[0].endswith("StaticEmbedding"):
+        raise ModelFormatError(
+            f"{modules_path}: the first module must be a StaticEmbedding, found {types}"
+        )
+    unsupported = [t for t in types[1:] if not t.endswith("Normalize")]
+    if unsupported:
+        raise ModelFormatError(
+            f"{modules_path}: only Normalize may follow StaticEmbedding, found {unsupported}"
+        )
+    module_dir = PurePosixPath(str(entries[0].get("path", "")))
+    prefix = "" if str(module_dir) == "." else f"{module_dir}/"
+    return prefix, len(types) > 1
 
 
 def _prompts(config_path: Path) -> tuple[Mapping[str, str], str | None]:
@@ -134,7 +155,7 @@ def _prompts(config_path: Path) -> tuple[Mapping[str, str], str | None]:
 LAYOUT = Layout(
     name=NAME,
     needs="modules.json + model.safetensors (embedding.weight) + tokenizer.json, at the root or "
-    "in 0_StaticEmbedding/",
+    "in 0_StaticEmbedding/; or a bare StaticEmbedding folder: model.safetensors + tokenizer.json",
     matches=matches,
     needed_files=needed_files,
     load=load,
