@@ -90,6 +90,7 @@ def _row(h: dict[str, Any]) -> list[str]:
         _ratio(h, "vs_model2vec", "warm_batch"),
         _ratio(h, "x_floor", "warm_batch"),
         linear,
+        _ratio(h, "vs_v010", "single_p50"),
     ]
 
 
@@ -130,6 +131,7 @@ SUMMARY_TEXT = {
 # pure-Python tokenizer (the default table comes first).
 SUMMARY_KINDS: list[tuple[str, str | None]] = [
     ("runner", None),
+    ("v010", "static-embed-runner 0.1.0"),
     ("sentence-transformers", "sentence-transformers"),
     ("model2vec", "model2vec"),
 ]

@@ -7,6 +7,7 @@ sentence-transformers, model2vec and the floor, computed from this run only, go 
 ``results/summary.json``. Render the README tables afterwards with ``bench/render_tables.py``.
 
     bench/setup_baseline_env.sh            # once: sentence-transformers + torch in bench/.venv-st
+    bench/setup_v010_baseline.sh           # once: static-embed-runner 0.1.0 in bench/.venv-v010
     python bench/run_all.py                # full run (5 rounds, 4 models); 14-25 min on 2 cores
     python bench/run_all.py --quick        # 3 rounds, fewer sizes; writes results/quick/
 """
@@ -28,6 +29,7 @@ from bench_baseline import SentenceTransformersBaseline
 from bench_floor import Floor
 from bench_model2vec import Model2Vec
 from bench_runner import SNAPSHOT_ENV, SOURCE_PACKAGE, Runner
+from bench_v010 import V010
 from harness import (
     BENCH_DIR,
     DEFAULT_BATCH_SIZE,
@@ -43,9 +45,11 @@ from harness import (
 )
 from models import DEFAULT_MODELS, MODELS, BenchModel, build, default_cache_dir, model_files
 
-KINDS = ("runner", "sentence-transformers", "model2vec", "floor")
+KINDS = ("runner", "sentence-transformers", "model2vec", "floor", "v010")
 DEFAULT_BASELINE_PYTHON = BENCH_DIR / ".venv-st" / "bin" / "python"
+DEFAULT_V010_PYTHON = BENCH_DIR / ".venv-v010" / "bin" / "python"
 TARGETS = {
+    "single_p50_vs_v010": 1.0,
     "warm_batch_vs_st": 1.2,
     "warm_batch_vs_model2vec": 2.0,
     "cold_batch_vs_st": 1.0,
@@ -67,6 +71,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="results directory (default results/)")
     parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
     parser.add_argument("--baseline-python", default=str(DEFAULT_BASELINE_PYTHON))
+    parser.add_argument("--v010-python", default=str(DEFAULT_V010_PYTHON))
+    parser.add_argument(
+        "--runner-configs",
+        choices=("all", "default"),
+        default="all",
+        help="the runner with every table and tokenizer backend, or only its default "
+        "configuration (the default table, the pure-Python tokenizer)",
+    )
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--warm-reps", type=int, default=5)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(FULL_SIZES))
@@ -96,8 +108,9 @@ def _run(
 def contenders_for(model: BenchModel, args: argparse.Namespace) -> list[ContenderRun]:
     runs = []
     if "runner" in args.contenders:
-        for table in model.tables:
-            for backend in ("lite", "tokenizers"):
+        default_only = args.runner_configs == "default"
+        for table in model.tables[:1] if default_only else model.tables:
+            for backend in ("lite",) if default_only else ("lite", "tokenizers"):
                 runs.append(
                     _run(Runner, sys.executable, "runner", model, table=table, backend=backend)
                 )
@@ -109,6 +122,8 @@ def contenders_for(model: BenchModel, args: argparse.Namespace) -> list[Contende
         runs.append(_run(Model2Vec, sys.executable, "model2vec", model))
     if "floor" in args.contenders:
         runs.append(_run(Floor, sys.executable, "floor", model))
+    if "v010" in args.contenders:
+        runs.append(_run(V010, args.v010_python, "v010", model))
     return runs
 
 
@@ -132,6 +147,11 @@ def _check_environment(args: argparse.Namespace) -> None:
         raise SystemExit(
             f"{args.baseline_python} not found: run bench/setup_baseline_env.sh first "
             "(or pass --baseline-python, or leave sentence-transformers out with --contenders)"
+        )
+    if "v010" in args.contenders and not Path(args.v010_python).exists():
+        raise SystemExit(
+            f"{args.v010_python} not found: run bench/setup_v010_baseline.sh first "
+            "(or pass --v010-python, or leave v010 out with --contenders)"
         )
     if "runner" in args.contenders:
         probe = f"import sys; sys.path.insert(0, {os.environ[SNAPSHOT_ENV]!r}); " + (
@@ -222,6 +242,8 @@ def summarise_model(
             h["vs_model2vec"] = _speedups(h, by_kind["model2vec"])
         if "floor" in by_kind:
             h["x_floor"] = _over_floor(h, by_kind["floor"])
+        if "v010" in by_kind:
+            h["vs_v010"] = _speedups(h, by_kind["v010"])
     targets = [t for h in heads if h["kind"] == "runner" for t in _targets(model, h)]
     return {
         "description": model.description,
@@ -232,6 +254,12 @@ def summarise_model(
         "contenders": heads,
         "targets": targets,
     }
+
+
+def default_runner_artifact(model: BenchModel) -> str:
+    """The runner as a user gets it: the default table, the pure-Python tokenizer."""
+    args = argparse.Namespace(model=model.key, table=model.tables[0], backend="lite")
+    return Runner(args).artifact_name(model.model_format)
 
 
 def _targets(model: BenchModel, h: dict[str, Any]) -> list[dict[str, Any]]:
@@ -267,6 +295,13 @@ def _targets(model: BenchModel, h: dict[str, Any]) -> list[dict[str, Any]]:
             "warm batch vs model2vec",
             h["vs_model2vec"]["warm_batch"],
             TARGETS["warm_batch_vs_model2vec"],
+            True,
+        )
+    if "vs_v010" in h and h["artifact"] == default_runner_artifact(model):
+        check(
+            "single-text p50 vs static-embed-runner 0.1.0",
+            h["vs_v010"]["single_p50"],
+            TARGETS["single_p50_vs_v010"],
             True,
         )
     if model.key == LOAD_TARGET_MODEL:

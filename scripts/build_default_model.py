@@ -84,6 +84,8 @@ VERSIONED_PACKAGES = (
     "transformers",
     "tokenizers",
     "model2vec",
+    "scikit-learn",
+    "scipy",
     SOURCE_PACKAGE,
 )
 

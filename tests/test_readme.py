@@ -6,9 +6,10 @@ How a README block is run (follow this when you add one to either README):
   block, or a fence with another language or none, fails ``test_readmes_hold_only_known_blocks``.
 - **python**: executed alone, in a fresh namespace, with the working folder (below) as the
   current directory. Each block is complete on its own: its imports, its runner, its data.
-- **bash**: executed by ``bash -euo pipefail`` in the working folder, so a block may create the
-  files its commands read. ``static-embed-runner`` is the real CLI of this checkout (a wrapper on
-  ``PATH`` running ``python -m static_embed_runner.cli``); ``curl`` is the real curl with
+- **bash**: executed by ``bash -euo pipefail`` in the working folder, with stdin from
+  ``/dev/null``, so a block may create the files its commands read. ``static-embed-runner`` is
+  the real CLI of this checkout (a wrapper on ``PATH`` running ``python -m
+  static_embed_runner.cli``); ``curl`` is the real curl with
   ``--fail-with-body`` added, so a 4xx or 5xx answer fails the block. A line that starts a server
   (``static-embed-runner serve ...``) is run as a real server process: ``--port 0`` is added when
   it listens on TCP, a Unix socket path is moved into a temp folder, the harness waits for
@@ -264,6 +265,7 @@ def _bash_script(script: list[str], env: Environment) -> str:
         ["bash", "-euo", "pipefail", "-c", "\n".join(script)],
         cwd=env.work,
         env=env.env,
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=300,

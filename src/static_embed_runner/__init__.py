@@ -16,10 +16,12 @@ from .errors import (
     RepositoryNotFoundError,
     SafetensorsError,
     StaticEmbedRunnerError,
+    StoreError,
     TokenizerFormatError,
     TokenizerInputError,
     UnknownModelLayoutError,
     UnsupportedTokenizerError,
+    WorkerError,
 )
 from .quantize import (
     dequantize_embeddings,
@@ -30,12 +32,14 @@ from .quantize import (
 )
 from .runner import StaticEmbedRunner
 from .similarity import semantic_search, similarity, similarity_pairwise
+from .store import EmbeddingStore
 from .tokenizer import Tokenizer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DownloadIntegrityError",
+    "EmbeddingStore",
     "GatedRepoError",
     "HubError",
     "ModelFileNotFoundError",
@@ -45,11 +49,13 @@ __all__ = [
     "SafetensorsError",
     "StaticEmbedRunner",
     "StaticEmbedRunnerError",
+    "StoreError",
     "Tokenizer",
     "TokenizerFormatError",
     "TokenizerInputError",
     "UnknownModelLayoutError",
     "UnsupportedTokenizerError",
+    "WorkerError",
     "__version__",
     "dequantize_embeddings",
     "faiss_binary_codes",

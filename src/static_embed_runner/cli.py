@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os
+import re
 import struct
 import sys
 import time
@@ -41,12 +42,19 @@ Which positional is the model:
   - With -m/--model, every positional argument is a text.
   - Otherwise the first positional is the MODEL when it is an existing directory, or when it
     has no whitespace and contains a '/' (a path such as ./models/x, or a Hugging Face id such
-    as org/name). Anything else (a bare word counts as a model only if that directory exists)
-    is the first TEXT, and the embedded default model is used.
-  - Everything after a bare -- is a text. Use it for a text that looks like a path or starts
-    with '-':  static-embed-runner -- "and/or"
+    as org/name). Anything else is the first TEXT, and the embedded default model is used.
+  - Except: a first positional that looks like a model name - one word of letters and digits
+    joined by '-', '_' or '.', such as potion-base-8M - but is no existing directory is an
+    error (exit 2): a Hub id needs its owner (org/name).
+  - Everything after a bare -- is a text. Use it for a text that looks like a path, a model
+    name, or starts with '-':  static-embed-runner -- "and/or" well-known
   The rule never depends on the network or on what the Hub holds: a mistyped model name is
   an error, never silently embedded as a text.
+
+Input: TEXT arguments, or -i FILE (-i - for stdin). With neither, texts are read from stdin
+when it is not a terminal (cat texts.txt | static-embed-runner). Every input line gives one
+output row, in order: an empty line of a text file is an empty text (a zero vector); a blank
+line in --format jsonl is an error naming the line.
 """
 
 EPILOG = """\
@@ -129,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=("lines", "jsonl"),
         default="lines",
-        help="input format of -i (default: lines; every line is a text, empty ones included)",
+        help="input format of -i or stdin (default: lines; every line is a text, empty ones "
+        "included; jsonl: one JSON object per line, blank lines are an error)",
     )
     parser.add_argument(
         "--text-field",
@@ -227,6 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:
         return _serve(argv[1:])
+    if argv[:1] == ["embed-file"]:
+        from .bulk.command import main as embed_file
+
+        return embed_file(argv[1:])
     options, after_dashdash = _split_at_dashdash(argv)
     parser = build_parser()
     try:
@@ -284,7 +297,9 @@ def _run(args: argparse.Namespace, after_dashdash: list[str]) -> int:
     if texts and args.input is not None:
         raise UsageError("give texts either as arguments or with -i, not both")
     if not texts and args.input is None and not args.bench:
-        raise UsageError("nothing to embed: give TEXT arguments or -i FILE|- (see --help)")
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError(_nothing_to_embed(args, model))
+        args.input = "-"  # texts piped in
     if args.out is not None and not args.out.endswith(OUTPUT_SUFFIXES):
         raise UsageError(f"--out must end in {', '.join(OUTPUT_SUFFIXES)}, got {args.out!r}")
     if args.format != "lines" and args.input is None:
@@ -362,6 +377,16 @@ def _embed_all(runner: StaticEmbedRunner, texts: Iterator[str], args: argparse.N
         progress.close()
 
 
+def _nothing_to_embed(args: argparse.Namespace, model: str | None) -> str:
+    message = "nothing to embed: give TEXT arguments, -i FILE|-, or pipe texts in (see --help)"
+    if model is not None and args.model is None:
+        message += (
+            f"; {model!r} was taken as the model (a folder or org/name): to embed it as a "
+            f"text, put it after --: {PROG} -- {_quote(model)}"
+        )
+    return message
+
+
 def choose_model(
     model_option: str | None, positionals: list[str], after_dashdash: list[str]
 ) -> tuple[str | None, list[str]]:
@@ -379,7 +404,18 @@ def choose_model(
                     f"{first!r} is a file, not a model folder; to embed its lines use -i {first}"
                 )
             return first, [*positionals[1:], *after_dashdash]
+        if _MODEL_NAME.fullmatch(first):
+            raise UsageError(
+                f"{first!r} looks like a model name, but there is no folder of that name here "
+                f"and a Hugging Face model id needs its owner (org/name); to embed {first!r} "
+                f"as a text, put it after --: {PROG} -- {_quote(first)}"
+            )
     return None, [*positionals, *after_dashdash]
+
+
+# One word of letters and digits joined by '-', '_' or '.' (potion-base-8M, all-MiniLM-L6-v2):
+# a model name without its owner, never taken as a text.
+_MODEL_NAME = re.compile(r"[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+")
 
 
 def _looks_like_a_path(text: str) -> bool:
@@ -415,6 +451,11 @@ def _parse(file: TextIO | None, name: str, fmt: str, field: str) -> Iterator[str
                 yield line
             elif line.strip():
                 yield _json_text(line, field, f"{name}:{number}")
+            else:
+                raise InputError(
+                    f"{name}:{number}: blank line; every line of a JSON lines input must be an "
+                    "object, so that output rows match input lines (remove blank lines first)"
+                )
     finally:
         if file is not None:
             file.close()
@@ -494,10 +535,11 @@ class JsonLinesWriter:
         )
 
     def write(self, vectors: np.ndarray) -> None:
-        # 9 significant digits round-trip every float32 exactly; one %-template per row is the
-        # fastest pure-Python way to format them.
-        row = "[" + ",".join(["%.9g"] * vectors.shape[1]) + "]\n"
-        self.stream.write("".join([row % tuple(v) for v in vectors.tolist()]))
+        from .jsonfloat import json_arrays
+
+        rows = json_arrays(vectors)
+        if rows:
+            self.stream.write(b"\n".join(rows).decode("ascii") + "\n")
 
     def finish(self) -> None:
         self.stream.flush()

@@ -62,6 +62,15 @@ class DownloadIntegrityError(HubError):
     """A downloaded file does not match the size or sha256 the Hub announced."""
 
 
+class WorkerError(StaticEmbedRunnerError, RuntimeError):
+    """A worker process of an encode pool died (killed, out of memory, crashed); the pool is
+    closed."""
+
+
+class StoreError(StaticEmbedRunnerError, ValueError):
+    """An embedding store file is not a store this package wrote, or it is damaged."""
+
+
 def is_failure(exc: BaseException) -> bool:
     """Whether ``exc`` is a failure to report rather than a request to stop: any ``Exception``,
     or a Rust panic from a compiled extension (``pyo3_runtime.PanicException``, which derives from

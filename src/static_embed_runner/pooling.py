@@ -243,7 +243,7 @@ def _pool_one(token_ids: Sequence[int], table: Table, max_tokens: int) -> np.nda
                 rows = np.concatenate([total[None], rows])
             total = _sum_tokens(rows)
     total /= n  # the count as compute_dtype (exact below 2**24), the sum a fresh array
-    return total.astype(np.float32, copy=False)
+    return total if total.dtype == np.float32 else total.astype(np.float32)
 
 
 def _pool_chunk(

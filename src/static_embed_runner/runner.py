@@ -16,17 +16,19 @@ import numbers
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from itertools import chain
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .errors import ModelFileNotFoundError, ModelFormatError
+from .errors import ModelFileNotFoundError, ModelFormatError, TokenizerFormatError
 from .formats.base import EncodeSemantics, ModelParts
 from .formats.detect import detect_layout
 from .head import Head, l2_normalize, truncate
+from .io.json_file import MAX_TOKENIZER_BYTES, check_file_size
 from .io.prefetch import prefetch as start_prefetch
 from .io.prefetch import usable_cpus
 from .io.table import Table
@@ -36,8 +38,15 @@ from .quantize import PRECISIONS, Precision, quantize_embeddings
 from .similarity import SimilarityFnName, check_similarity_fn_name
 from .similarity import similarity as _similarity
 from .similarity import similarity_pairwise as _similarity_pairwise
+from .source import ModelSource, content_fingerprint
 from .tokenizer.backend import BACKENDS, Backend, TokenizerLike, load_tokenizer
 from .tokenizer.truncation import Truncation
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .parallel import EncodePool
+    from .store import EmbeddingStore
 
 TABLES = ("q4", "f32")
 _DIRECTIONS = ("right", "left")
@@ -80,6 +89,10 @@ class StaticEmbedRunner:
         # default model.
         self.source: str | None = None
         self.revision: str | None = None
+        # How load() read the model (folder, table mode, tokenizer backend), so that worker
+        # processes can load it again; None for a runner built otherwise.
+        self.model_source: ModelSource | None = None
+        self._content_fingerprint: str | None = None
         self._default_steps = _TokenSteps(
             parts.semantics.default_prompt, parts.semantics.char_limit, tokenizer, self._unk_id
         )
@@ -104,8 +117,9 @@ class StaticEmbedRunner:
         either way. Vectors are identical. ``tokenizer_backend``: ``"auto"``, ``"lite"`` (pure
         Python) or ``"tokenizers"`` (the Rust package).
 
-        ``prefetch``: map a memory-mapped table's pages in a background thread while the tokenizer
-        loads, so the first batch does not pay a page fault per row (see :mod:`.io.prefetch`);
+        ``prefetch``: map a memory-mapped table's pages in a background thread once the model has
+        passed its checks (the table against the tokenizer's vocabulary), so the first batch does
+        not pay a page fault per row (see :mod:`.io.prefetch`);
         that thread also allocates the buffer a batch gathers its tokens' rows into and, for a
         table whose rows are decoded (4-bit, float16, mapped), the buffer they are decoded into
         (see :class:`.pooling.RowScratch`). The table's pages then count as resident memory
@@ -122,9 +136,7 @@ class StaticEmbedRunner:
             raise TypeError(f"prefetch must be True, False or None, got {prefetch!r}")
         directory = _resolve(path, revision)
         parts = detect_layout(directory).load(directory, table)
-        scratch = RowScratch()
-        if prefetch or (prefetch is None and usable_cpus() >= 2):
-            start_prefetch(parts.table.stored_arrays(), then=_reserve_for(parts.table, scratch))
+        check_file_size(parts.tokenizer_file, MAX_TOKENIZER_BYTES, error=TokenizerFormatError)
         tokenizer = load_tokenizer(parts.tokenizer_file, tokenizer_backend)
         parts = replace(parts, semantics=parts.semantics.for_vocab(tokenizer.get_vocab))
         tokenizer = _configure(tokenizer, parts)
@@ -135,13 +147,64 @@ class StaticEmbedRunner:
                 f"{parts.table.vocab_size} rows; ids {parts.table.vocab_size}..{vocab_size - 1} "
                 f"would have no vector"
             )
+        # Only a table that passed every check is mapped in (a refused model costs no reads).
+        scratch = RowScratch()
+        if prefetch or (prefetch is None and usable_cpus() >= 2):
+            start_prefetch(parts.table.stored_arrays(), then=_reserve_for(parts.table, scratch))
         runner = cls(parts, tokenizer, scratch)
         runner.fingerprint = _fingerprint(directory)
         if path is not None:
             from_hub = not Path(path).expanduser().is_dir()
             runner.source = str(path) if from_hub else str(directory.resolve())
             runner.revision = revision if from_hub else None
+        reference = None if path is None else str(path)
+        runner.model_source = ModelSource(
+            str(directory), reference, revision, table, tokenizer_backend
+        )
         return runner
+
+    @property
+    def content_fingerprint(self) -> str:
+        """A digest of the model's files' bytes (table, tokenizer, config), not their path: what
+        a persistent :class:`~.store.EmbeddingStore` keys vectors by. Computed on first use (a
+        read of every file, about a second per GB), then kept."""
+        if self._content_fingerprint is None:
+            if self.model_source is None:
+                raise ValueError(
+                    "this runner was not built by StaticEmbedRunner.load, so it has no files "
+                    "to fingerprint"
+                )
+            directory = self.model_source.directory
+            self._content_fingerprint = content_fingerprint(directory, self.fingerprint)
+        return self._content_fingerprint
+
+    def pool(self, workers: int, *, start_method: str | None = None) -> EncodePool:
+        """``workers`` processes that encode with this model, each loading it from its files
+        (see :class:`~.parallel.EncodePool`); use it as a context manager."""
+        from .parallel import EncodePool
+
+        return EncodePool(self, workers, start_method=start_method)
+
+    def encode_iter(
+        self,
+        texts: Iterable[str],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        workers: int | None = None,
+        store: EmbeddingStore | None = None,
+        **options: Any,
+    ) -> Iterator[np.ndarray]:
+        """:meth:`encode` batch by batch: one ``(batch_size, dim)`` array per ``batch_size``
+        texts read from ``texts`` (any iterable, read lazily; the last array shorter), so memory
+        stays bounded however long the input is. ``workers``: encode on that many processes
+        (a pool started for this iteration). ``store``: see :meth:`encode`."""
+        from .parallel import iter_batches, iter_batches_on_pool
+
+        if workers is None or workers == 1:
+            return iter_batches(self, texts, batch_size=batch_size, store=store, **options)
+        return iter_batches_on_pool(
+            self, workers, texts, batch_size=batch_size, store=store, **options
+        )
 
     @property
     def prompts(self) -> dict[str, str]:
@@ -229,6 +292,8 @@ class StaticEmbedRunner:
         show_progress_bar: bool | None = None,
         convert_to_numpy: bool = True,
         convert_to_tensor: bool = False,
+        workers: int | None = None,
+        store: EmbeddingStore | None = None,
     ) -> np.ndarray:
         """Embed a text (-> ``(dim,)``) or a list of texts (-> ``(n, dim)``); float32, C-contiguous.
 
@@ -255,6 +320,11 @@ class StaticEmbedRunner:
         installed, else a plain counter line). ``convert_to_tensor=True`` returns a torch tensor,
         ``convert_to_numpy=False`` a list of one torch tensor per text (both need torch:
         ``pip install "static-embed-runner[torch]"``).
+
+        ``workers``: encode on that many processes (a pool started for this call; for repeated
+        calls keep one with :meth:`pool`); same bits. ``store``: an
+        :class:`~.store.EmbeddingStore`: the vectors it holds for these texts and options are
+        returned from it, the others computed and added.
         """
         if normalize_embeddings is not None:
             if normalize is not True and normalize is not normalize_embeddings:
@@ -272,7 +342,19 @@ class StaticEmbedRunner:
         if normalize is None:
             normalize = self._semantics.normalize_default
         steps = self._steps(prompt_name, prompt, max_length)
-        if isinstance(texts, str) and not show_progress_bar:
+        if (workers is not None and workers != 1) or store is not None:
+            from .parallel import encode_once
+
+            options = {
+                "prompt_name": prompt_name,
+                "prompt": prompt,
+                "max_length": max_length,
+                "normalize": normalize,
+                "truncate_dim": truncate_dim,
+                "batch_size": batch_size,
+            }
+            out = encode_once(self, texts, workers, store, options)
+        elif isinstance(texts, str) and not show_progress_bar:
             out = self._embed_one(texts, steps, out_dim, normalize)  # the batch path, minus its
         else:  # bookkeeping
             out = self._embed_batch(texts, steps, out_dim, normalize, batch_size, show_progress_bar)
@@ -323,6 +405,8 @@ class StaticEmbedRunner:
         show_progress_bar: bool | None = None,
         convert_to_numpy: bool = True,
         convert_to_tensor: bool = False,
+        workers: int | None = None,
+        store: EmbeddingStore | None = None,
     ) -> np.ndarray:
         """:meth:`encode` for search queries: without ``prompt`` or ``prompt_name``, the model's
         ``query`` prompt (empty unless the model defines it), as
@@ -340,6 +424,8 @@ class StaticEmbedRunner:
             show_progress_bar=show_progress_bar,
             convert_to_numpy=convert_to_numpy,
             convert_to_tensor=convert_to_tensor,
+            workers=workers,
+            store=store,
         )
 
     def encode_document(
@@ -357,6 +443,8 @@ class StaticEmbedRunner:
         show_progress_bar: bool | None = None,
         convert_to_numpy: bool = True,
         convert_to_tensor: bool = False,
+        workers: int | None = None,
+        store: EmbeddingStore | None = None,
     ) -> np.ndarray:
         """:meth:`encode` for the searched documents: without ``prompt`` or ``prompt_name``, the
         model's ``document`` prompt (empty unless the model defines it), as
@@ -375,6 +463,8 @@ class StaticEmbedRunner:
             show_progress_bar=show_progress_bar,
             convert_to_numpy=convert_to_numpy,
             convert_to_tensor=convert_to_tensor,
+            workers=workers,
+            store=store,
         )
 
     def _role_prompt_name(
@@ -665,6 +755,17 @@ def _check_texts(texts: object) -> list[str]:
         return [texts]
     if texts is None or isinstance(texts, (bytes, bytearray)) or not isinstance(texts, Iterable):
         raise TypeError(f"texts must be a str or a list of str, got {type(texts).__name__}")
+    if isinstance(texts, (Mapping, AbstractSet)):  # iterating would embed keys, or in no order
+        kind = type(texts).__name__
+        raise TypeError(
+            f"texts must be a str or a list of str, got a {kind}: pass a list, e.g. "
+            f"list(texts.values()) or sorted(texts)"
+        )
+    if getattr(texts, "ndim", None) == 0:  # a 0-d numpy array holds one value, not a list
+        raise TypeError(
+            "texts must be a str or a list of str, got a 0-d array: pass texts.item() for its "
+            "one text, or a 1-d array"
+        )
     batch = list(texts)
     for index, text in enumerate(batch):
         if not isinstance(text, str):

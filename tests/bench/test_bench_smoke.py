@@ -44,6 +44,7 @@ def smoke_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "--cache-dir", str(base / "models"),
         "--out", str(base / "results"),
         "--baseline-python", sys.executable,
+        "--contenders", "runner", "sentence-transformers", "model2vec", "floor",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]

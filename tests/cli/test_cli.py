@@ -90,10 +90,52 @@ def test_model_choice_rule(tmp_path, monkeypatch):
     assert choose_model(None, ["./missing/dir", "t"], []) == ("./missing/dir", ["t"])
     assert choose_model(None, ["a text with/slash", "t"], []) == (None, ["a text with/slash", "t"])
     assert choose_model(None, ["word", "t"], []) == (None, ["word", "t"])
+    assert choose_model(None, ["e.g. this", "t"], []) == (None, ["e.g. this", "t"])
+    assert choose_model(None, ["東京-大阪"], []) == (None, ["東京-大阪"])
+    assert choose_model(None, [], ["potion-base-8M"]) == (None, ["potion-base-8M"])
+    for name in ("potion-base-8M", "all-MiniLM-L6-v2", "bge_small", "model.v2", "well-known"):
+        with pytest.raises(cli_module.UsageError, match=r"looks like a model name"):
+            choose_model(None, [name, "t"], [])
+    (tmp_path / "my-model_v2").mkdir()
+    assert choose_model(None, ["my-model_v2", "t"], []) == ("my-model_v2", ["t"])
     assert choose_model(None, [], ["org/name"]) == (None, ["org/name"])
     assert choose_model("m", ["org/name"], ["u"]) == ("m", ["org/name", "u"])
     with pytest.raises(cli_module.UsageError, match=r"-i notes/texts\.txt"):
         choose_model(None, ["notes/texts.txt"], [])
+
+
+def test_a_model_name_without_its_owner_is_refused_not_embedded(capsys):
+    code, out, err = run(capsys, "potion-base-8M", "hi")
+
+    assert (code, out) == (2, "")
+    assert "'potion-base-8M' looks like a model name" in err
+    assert "needs its owner (org/name)" in err and "static-embed-runner -- 'potion-base-8M'" in err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_no_text_with_a_terminal_on_stdin_names_what_was_taken_as_the_model(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", _Terminal())
+
+    code, out, err = run(capsys, "and/or")
+
+    assert (code, out) == (2, "")
+    assert "nothing to embed" in err and "'and/or' was taken as the model" in err
+    assert "static-embed-runner -- 'and/or'" in err
+
+
+def test_texts_are_read_from_stdin_when_it_is_not_a_terminal_and_none_are_given(
+    capsys, monkeypatch, runner
+):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("one\n\n東京\n".encode())))
+
+    code, out, err = run(capsys, MODEL)
+
+    assert (code, err) == (0, "")
+    assert np.array_equal(stdout_vectors(out), runner.encode(["one", "", "東京"]))
 
 
 def test_a_missing_model_path_fails_with_a_hint_to_use_double_dash(capsys, tmp_path):
@@ -153,15 +195,28 @@ def test_stdin_input(capsys, monkeypatch, runner):
     assert np.array_equal(stdout_vectors(out), runner.encode(["one", "two three"]))
 
 
-def test_jsonl_input_reads_the_text_field_and_skips_blank_lines(capsys, tmp_path, runner):
+def test_jsonl_input_reads_the_text_field(capsys, tmp_path, runner):
     path = tmp_path / "docs.jsonl"
-    records = [{"id": 1, "body": "first doc"}, {"id": 2, "body": "東京"}]
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n\n")
+    records = [{"id": 1, "body": "first doc"}, {"id": 2, "body": ""}, {"id": 3, "body": "東京"}]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n")
 
     code, out, _ = run(capsys, MODEL, "-i", str(path), "--format", "jsonl", "--text-field", "body")
 
     assert code == 0
-    assert np.array_equal(stdout_vectors(out), runner.encode(["first doc", "東京"]))
+    assert np.array_equal(stdout_vectors(out), runner.encode(["first doc", "", "東京"]))
+
+
+@pytest.mark.parametrize("blank", ["", "  \t"])
+def test_a_blank_jsonl_line_is_an_error_naming_the_line_and_writes_nothing(capsys, tmp_path, blank):
+    path, out_path = tmp_path / "docs.jsonl", tmp_path / "emb.npy"
+    path.write_text(f'{{"text": "one"}}\n{blank}\n{{"text": "three"}}\n')
+
+    argv = ["-i", str(path), "--format", "jsonl", "--out", str(out_path)]
+    code, out, err = run(capsys, MODEL, *argv)
+
+    assert (code, out) == (1, "")
+    assert f"{path}:2: blank line" in err and len(err.splitlines()) == 1
+    assert not out_path.exists()
 
 
 @pytest.mark.parametrize(
@@ -354,8 +409,6 @@ def test_an_unknown_prompt_name_is_a_usage_error_listing_the_prompts(capsys, pro
         ["--truncate-dim", "-3", "x"],
         ["--out", "emb.txt", "x"],
         ["--format", "jsonl", "x"],
-        [MODEL],
-        [],
         ["-i", "in.txt", "extra text"],
         ["--table", "f16", "x"],
         ["--prompt", "q: ", "--prompt-name", "query", "x"],
@@ -366,7 +419,8 @@ def test_an_unknown_prompt_name_is_a_usage_error_listing_the_prompts(capsys, pro
         ["--bench", "--prompt", "q: "],
     ],
 )
-def test_usage_errors_exit_2_with_nothing_on_stdout(capsys, argv):
+def test_usage_errors_exit_2_with_nothing_on_stdout(capsys, monkeypatch, argv):
+    monkeypatch.setattr(sys, "stdin", _Terminal())
     code, out, err = run(capsys, *argv)
 
     assert (code, out) == (2, "")
@@ -434,6 +488,20 @@ def test_builtin_progress_is_drawn_on_stderr_without_tqdm(capsys, monkeypatch):
     assert "\r200 texts" in err and "\r400 texts" in err and err.endswith("\n")
 
 
+def test_builtin_progress_ends_on_the_final_count(capsys, monkeypatch):
+    clock = iter([0.0, 1.5, 1.6, 1.7, 2.0])  # start, three updates (only the first drawn), close
+    monkeypatch.setattr(progress_module.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+
+    progress = cli_module.Progress(enabled=True)
+    for _ in range(3):
+        progress.update(100_000)
+    progress.close()
+
+    err = capsys.readouterr().err
+    assert err.rsplit("\r", 1)[-1] == "300,000 texts, 150,000 texts/s\n"
+
+
 def test_progress_is_silent_when_disabled(capsys):
     progress = cli_module.Progress(enabled=False)
     progress.update(10_000)
@@ -448,7 +516,7 @@ def test_progress_is_silent_when_disabled(capsys):
 def run_cli(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "static_embed_runner.cli", *argv],
-        input=stdin,
+        input=stdin if stdin is not None else "",
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -469,6 +537,13 @@ def test_subprocess_runtime_error_exits_1_with_one_line(tmp_path):
 
     assert (done.returncode, done.stdout) == (1, "")
     assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_subprocess_reads_piped_stdin_when_no_text_is_given(runner):
+    done = run_cli(MODEL, stdin="one\ntwo three\n")
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert np.array_equal(stdout_vectors(done.stdout), runner.encode(["one", "two three"]))
 
 
 def test_subprocess_usage_error_exits_2():

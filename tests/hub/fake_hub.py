@@ -15,9 +15,11 @@ GatedRepo). Every request is logged so tests can assert what went over the wire.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import ssl
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
@@ -62,7 +64,11 @@ class Request:
 class FakeHub:
     """Start with ``with FakeHub() as hub:``; ``hub.endpoint`` is the value for ``HF_ENDPOINT``."""
 
-    def __init__(self) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.ssl_context = ssl_context  # serve https with this context
+        self.redirects: dict[str, str] = {}  # request path -> Location of a 302 answer
+        self.unsized: set[str] = set()  # regular files sent without Content-Length
+        self.corrupt_files: set[str] = set()  # regular files sent with one byte flipped
         self.repos: dict[str, Repo] = {}
         self.renamed: dict[str, str] = {}  # old repo id -> new one, answered with relative 307s
         self.requests: list[Request] = []
@@ -91,6 +97,10 @@ class FakeHub:
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> FakeHub:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        if self.ssl_context is not None:
+            self._server.socket = self.ssl_context.wrap_socket(
+                self._server.socket, server_side=True
+            )
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -116,8 +126,12 @@ class FakeHub:
         return self._server.server_address[1]
 
     @property
+    def scheme(self) -> str:
+        return "http" if self.ssl_context is None else "https"
+
+    @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def served_bodies(self) -> list[str]:
         """Paths whose content was sent: CDN payloads and 200 GETs of regular files."""
@@ -157,6 +171,9 @@ def _handler_for(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             path = urllib.parse.urlsplit(self.path).path
             hub.requests.append(Request(self.command, path, self.headers.get("Authorization")))
             parts = [urllib.parse.unquote(p) for p in path.split("/")[1:]]
+            if path in hub.redirects:
+                self._send(302, b"", {"Location": hub.redirects[path]})
+                return
             for old, new in hub.renamed.items():
                 for prefix in (f"/api/models/{old}/", f"/{old}/"):
                     if path.startswith(prefix):
@@ -224,7 +241,7 @@ def _handler_for(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             if is_lfs(name):
                 sha = hashlib.sha256(data).hexdigest()
                 headers = {
-                    "Location": f"http://localhost:{hub.port}/cdn/{sha}",
+                    "Location": f"{hub.scheme}://localhost:{hub.port}/cdn/{sha}",
                     "X-Repo-Commit": commit,
                     "X-Linked-Etag": f'"{sha}"',
                     "X-Linked-Size": str(len(data)),
@@ -236,6 +253,11 @@ def _handler_for(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 return
             headers = {"X-Repo-Commit": commit, "ETag": f'"{git_blob_id(data)}"'}
             key = f"{commit}/{name}"
+            if name in hub.corrupt_files:
+                data = bytes([data[0] ^ 0xFF]) + data[1:]
+            if name in hub.unsized:
+                self._send_unsized(data if send_body else b"", headers)
+                return
             if not send_body:
                 hub._count_head(key)
                 self._send(200, data, headers, send_body=False)
@@ -257,6 +279,17 @@ def _handler_for(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
         def _error(self, code: int, error_code: str) -> None:
             body = json.dumps({"error": error_code}).encode()
             self._send(code, body, {"X-Error-Code": error_code, "Content-Type": "application/json"})
+
+        def _send_unsized(self, body: bytes, headers: dict[str, str]) -> None:
+            """200 without Content-Length: the body ends when the connection closes."""
+            self.send_response(200)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.wfile.write(body)
 
         def _send(
             self, code: int, body: bytes, headers: dict[str, str], *, send_body: bool = True

@@ -1,13 +1,11 @@
 """Session fixtures: reference models built once WITH the reference libraries, and their outputs.
 
-The builders live in ``runtime.reference_models``. Set ``SER_RECORD_DIFFS=<path.json>`` to write
-every measured max difference to that file at the end of the session.
+The builders live in ``runtime.reference_models``; the bounds the comparisons assert, in
+``verification`` (and how to re-measure them).
 """
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -87,22 +85,6 @@ def sse_models(models_root: Path) -> dict[str, SseModel]:
             models_root / "sse-trunc", vocab, 16, seed=3, head=True, truncation=64
         ),
     }
-
-
-_DIFFS: dict[str, float] = {}
-
-
-@pytest.fixture(scope="session")
-def record_diff():
-    """Record ``name -> max abs diff``; written to $SER_RECORD_DIFFS at the end if set."""
-
-    def record(name: str, value: float) -> None:
-        _DIFFS[name] = max(_DIFFS.get(name, 0.0), float(value))
-
-    yield record
-    target = os.environ.get("SER_RECORD_DIFFS")
-    if target and _DIFFS:
-        Path(target).write_text(json.dumps(dict(sorted(_DIFFS.items())), indent=1) + "\n")
 
 
 @pytest.fixture(scope="session")

@@ -38,23 +38,6 @@ class Reference:
     token_ids: list[list[int]]
 
 
-# Stored fraction bits of the narrow floats a reference may average in.
-_FRACTION_BITS = {"float16": 10, "bfloat16": 7}
-
-
-def diff_and_bound(
-    ours: np.ndarray, reference: np.ndarray, *, averaged_in: str = "float32"
-) -> tuple[float, float]:
-    """(max abs diff, allowed): 1e-6, or one rounding step (ulp) at the reference's largest value
-    when the reference itself averages float16 or bfloat16 rows (this package averages in
-    float32)."""
-    diff = float(np.abs(ours - reference.astype(np.float32)).max())
-    if averaged_in == "float32":
-        return diff, 1e-6
-    exponent = np.floor(np.log2(float(np.abs(reference).max())))
-    return diff, float(2.0 ** (exponent - _FRACTION_BITS[averaged_in]))
-
-
 def _table(vocab: int, dim: int, seed: int, scale: float = 1.0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return (rng.standard_normal((vocab, dim)) * scale).astype(np.float32)

@@ -39,8 +39,9 @@ def test_widening_matches_astype_for_every_bit_pattern(shape: tuple[int, ...]) -
     "special", [np.inf, -np.inf, np.nan, 65504.0, -65504.0, -0.0, 2.0**-24, -(2.0**-24)]
 )
 def test_infinities_nans_extremes_and_subnormals_among_ordinary_values_widen_exactly(
-    special: float,
+    special: float, monkeypatch
 ) -> None:
+    monkeypatch.setattr(float16, "_CAST_UP_TO", 0)  # the bit operations even for a small block
     halves = np.random.default_rng(0).standard_normal((64, 32)).astype(np.float16)
     halves[5, 7] = halves[60, 0] = special
     halves[1, 1] = np.float16(-special)
@@ -62,7 +63,25 @@ def test_a_thread_that_reads_subnormals_as_zero_gets_numpys_cast(monkeypatch) ->
     assert np.array_equal(out.view(np.uint32), halves.astype(np.float32).view(np.uint32))
 
 
-def test_float16_table_rows_and_whole_table_widen_to_the_cast_values() -> None:
+@pytest.mark.parametrize("cast_up_to", [0, float16._CAST_UP_TO])
+@pytest.mark.parametrize("rows", [1, 17, 32, 33])
+def test_a_sentence_of_rows_widens_exactly_by_either_path(
+    rows: int, cast_up_to: int, monkeypatch
+) -> None:
+    monkeypatch.setattr(float16, "_CAST_UP_TO", cast_up_to)
+    halves = EVERY_HALF[7 : 7 + rows * 256 * 7 : 7].reshape(rows, 256)
+    expected = halves.astype(np.float32).view(np.uint32)
+    assert np.array_equal(float16_to_float32(halves).view(np.uint32), expected)
+    out = np.empty(halves.shape, dtype=np.float32)
+    assert float16_to_float32(halves, out) is out
+    assert np.array_equal(out.view(np.uint32), expected)
+
+
+@pytest.mark.parametrize("cast_up_to", [0, float16._CAST_UP_TO])
+def test_float16_table_rows_and_whole_table_widen_to_the_cast_values(
+    cast_up_to: int, monkeypatch
+) -> None:
+    monkeypatch.setattr(float16, "_CAST_UP_TO", cast_up_to)
     halves = EVERY_HALF.reshape(4096, 16)
     table = DenseTable(halves)
     ids = np.array([0, 4095, 17, 17, 2048])

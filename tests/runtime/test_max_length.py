@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from corpus import CORPUS
-from runtime.reference_models import Reference, diff_and_bound, rust_tokenizer
+from runtime.reference_models import Reference, rust_tokenizer
+from verification import assert_within
 
 from static_embed_runner.runner import StaticEmbedRunner
 
@@ -42,15 +43,13 @@ def runners(m2v_references: dict[str, Reference]):
 @pytest.mark.parametrize("case", M2V_CASES)
 @pytest.mark.parametrize("max_length", LIMITS)
 def test_max_length_matches_model2vec_encode(
-    case: str, max_length, backend: str, model2vec_models, runners, record_diff
+    case: str, max_length, backend: str, model2vec_models, runners
 ) -> None:
     reference = model2vec_models[case]
     expected = reference.encode(CORPUS, max_length=max_length, use_multiprocessing=False)
     runner = runners(case, backend)
     ours = runner.encode(CORPUS, max_length=max_length, normalize=None)
-    diff, allowed = diff_and_bound(ours, expected)
-    record_diff(f"model2vec/max_length/{backend}", diff)
-    assert diff <= allowed
+    assert_within(f"model2vec/max_length/{case}", ours, expected)
     assert np.array_equal(
         np.stack([runner.encode(text, max_length=max_length, normalize=None) for text in CORPUS]),
         ours,
@@ -114,8 +113,7 @@ def test_a_prompt_counts_toward_model2vecs_cuts_as_part_of_the_text(
         options = {} if max_length == "model" else {"max_length": max_length}
         expected = reference.encode(prompted, use_multiprocessing=False, **options)
         ours = runner.encode(CORPUS, prompt="query: ", normalize=None, **options)
-        diff, allowed = diff_and_bound(ours, expected)
-        assert diff <= allowed
+        assert_within("model2vec/prompt", ours, expected)
 
 
 def test_max_length_model_is_the_default_and_numpy_integers_are_accepted(

@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 from corpus import CORPUS, MODEL_FIXTURES, TOKENIZER_FIXTURES
-from runtime.reference_models import M2V_CASES, M2V_FIXTURES, Reference, diff_and_bound
+from runtime.reference_models import M2V_CASES, M2V_FIXTURES, Reference
+from verification import assert_within
 
 from static_embed_runner.formats.base import tokenizer_vocab
 from static_embed_runner.formats.model2vec import median_token_length
@@ -30,16 +31,13 @@ def test_token_ids_match_model2vec(
 
 @pytest.mark.parametrize("case", ALL_CASES)
 def test_embeddings_match_model2vec_encode(
-    case: str, backend: str, m2v_references: dict[str, Reference], record_diff
+    case: str, backend: str, m2v_references: dict[str, Reference]
 ) -> None:
     reference = m2v_references[case]
     runner = StaticEmbedRunner.load(reference.path, tokenizer_backend=backend)
     ours = runner.encode(CORPUS, normalize=None)
     assert ours.dtype == np.float32 and ours.flags.c_contiguous
-    averaged_in = "float16" if case in FLOAT16_CASES else "float32"
-    diff, allowed = diff_and_bound(ours, reference.embeddings, averaged_in=averaged_in)
-    record_diff(f"model2vec/{case}/{backend}", diff)
-    assert diff <= allowed
+    assert_within(f"model2vec/{case}", ours, reference.embeddings)
 
 
 @pytest.mark.parametrize("case", sorted(FLOAT16_CASES))
@@ -62,16 +60,13 @@ def test_float32_model_is_bit_identical_to_model2vec(m2v_references: dict[str, R
 
 @pytest.mark.parametrize("dtype", ["float32", "float16"])
 def test_distilled_minilm_matches_model2vec(
-    dtype: str, backend: str, distilled_references: dict[str, Reference], record_diff
+    dtype: str, backend: str, distilled_references: dict[str, Reference]
 ) -> None:
     reference = distilled_references[dtype]
     runner = StaticEmbedRunner.load(reference.path, tokenizer_backend=backend)
     assert runner.token_ids(CORPUS) == reference.token_ids
     ours = runner.encode(CORPUS, normalize=None)
-    averaged_in = "float16" if dtype in FLOAT16_CASES else "float32"
-    diff, allowed = diff_and_bound(ours, reference.embeddings, averaged_in=averaged_in)
-    record_diff(f"model2vec/distilled-all-MiniLM-L6-v2-{dtype}/{backend}", diff)
-    assert diff <= allowed
+    assert_within(f"model2vec/distilled-all-MiniLM-L6-v2-{dtype}", ours, reference.embeddings)
 
 
 @pytest.mark.parametrize(
@@ -83,15 +78,14 @@ def test_distilled_minilm_matches_model2vec(
     ],
 )
 def test_model2vec_rs_fixture_embeddings_are_reproduced(
-    model: str, expected: str, text: str, backend: str, record_diff
+    model: str, expected: str, text: str, backend: str
 ) -> None:
     runner = StaticEmbedRunner.load(
         MODEL_FIXTURES / f"model2vec-rs-test-model-{model}", tokenizer_backend=backend
     )
     reference = np.asarray(json.loads((EXPECTED / expected).read_text()), dtype=np.float64)
-    diff = float(np.abs(runner.encode([text], normalize=None) - reference).max())
-    record_diff(f"model2vec-rs-expected/{expected}/{backend}", diff)
-    assert diff <= 1e-6
+    ours = runner.encode([text], normalize=None)
+    assert_within(f"model2vec-rs-expected/{expected}", ours, reference)
 
 
 def test_max_length_cuts_characters_then_tokens(m2v_references: dict[str, Reference]) -> None:

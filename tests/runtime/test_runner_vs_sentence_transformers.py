@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from corpus import CORPUS
-from runtime.reference_models import ST_CASES, Reference, diff_and_bound
+from runtime.reference_models import ST_CASES, Reference
+from verification import assert_within
 
 from static_embed_runner.runner import StaticEmbedRunner
 
@@ -25,18 +26,14 @@ def test_token_ids_match_sentence_transformers(
 
 @pytest.mark.parametrize("case", ST_CASES)
 def test_embeddings_match_sentence_transformers_encode(
-    case: str, backend: str, st_references: dict[str, Reference], record_diff
+    case: str, backend: str, st_references: dict[str, Reference]
 ) -> None:
     reference = st_references[case]
     runner = StaticEmbedRunner.load(reference.path, tokenizer_backend=backend)
     ours = runner.encode(CORPUS, normalize=None)
     assert ours.dtype == np.float32 and ours.flags.c_contiguous
     assert ours.shape == reference.embeddings.shape
-    diff, allowed = diff_and_bound(
-        ours, reference.embeddings, averaged_in=AVERAGED_IN.get(case, "float32")
-    )
-    record_diff(f"sentence-transformers/{case}/{backend}", diff)
-    assert diff <= allowed
+    assert_within(f"sentence-transformers/{case}", ours, reference.embeddings)
 
 
 @pytest.mark.parametrize("case", sorted(AVERAGED_IN))

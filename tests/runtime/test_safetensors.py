@@ -108,8 +108,8 @@ def _rss_bytes() -> int:
     [
         (b"\x01\x02", "too short for the 8-byte header length"),
         (struct.pack("<Q", 1000) + b"{}", "header length field says 1000 bytes"),
-        (struct.pack("<Q", 4) + b"[1] ", "header must be a JSON object, found list"),
-        (struct.pack("<Q", 3) + b"{x}", "header is not valid UTF-8 JSON"),
+        (struct.pack("<Q", 4) + b"[1] ", "header must be a JSON object, found an array of 1 item"),
+        (struct.pack("<Q", 3) + b"{x}", r"\(header\): not valid JSON"),
     ],
 )
 def test_corrupt_files_raise_safetensors_error_naming_the_file(

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from corpus import CORPUS
 from runtime.reference_models import SseModel, rust_tokenizer, sse_formula
+from verification import assert_within
 
 from static_embed_runner.runner import StaticEmbedRunner
 
@@ -19,7 +20,7 @@ def _reference_ids(model: SseModel) -> list[list[int]]:
 
 @pytest.mark.parametrize("case", ["head", "no-head", "truncation-64"])
 def test_sse_matches_float64_formula(
-    case: str, backend: str, sse_models: dict[str, SseModel], record_diff
+    case: str, backend: str, sse_models: dict[str, SseModel]
 ) -> None:
     model = sse_models[case]
     ids = _reference_ids(model)
@@ -27,9 +28,7 @@ def test_sse_matches_float64_formula(
     assert runner.model_format == "sse-q4"
     assert runner.token_ids(CORPUS) == ids
     ours = runner.encode(CORPUS, normalize=False)
-    diff = float(np.abs(ours - sse_formula(model, ids)).max())
-    record_diff(f"sse-q4/{case}/{backend}", diff)
-    assert diff <= 1e-6
+    assert_within(f"sse-q4/{case}", ours, sse_formula(model, ids))
 
 
 def test_sse_normalizes_by_default_and_after_the_head(sse_models: dict[str, SseModel]) -> None:
@@ -38,7 +37,7 @@ def test_sse_normalizes_by_default_and_after_the_head(sse_models: dict[str, SseM
     expected = sse_formula(model, ids)
     expected /= np.maximum(np.linalg.norm(expected, axis=1, keepdims=True), 1e-300)
     runner = StaticEmbedRunner.load(model.path, tokenizer_backend="tokenizers")
-    assert np.abs(runner.encode(CORPUS, normalize=None) - expected).max() <= 1e-6
+    assert_within("sse-q4/head-normalized", runner.encode(CORPUS, normalize=None), expected)
     assert np.array_equal(runner.encode(CORPUS), runner.encode(CORPUS, normalize=None))
 
 

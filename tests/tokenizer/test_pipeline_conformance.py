@@ -23,6 +23,7 @@ from tokenizer.reference_tokenizers import (
     reference_tokenizer,
     spm_case_names,
 )
+from verification import COUNTS
 
 from static_embed_runner.errors import TokenizerFormatError, TokenizerInputError
 from static_embed_runner.tokenizer.backend import RustTokenizer, load_tokenizer
@@ -86,22 +87,38 @@ _text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=4
     st.sampled_from(["a", "é", " ", "  ", "\t", "日本", "😀", "\u0301", "<s>", "[CLS]", "ab", "1"]),
     max_size=12,
 ).map("".join)
+# A few hundred to a few thousand characters: many random texts joined, so the long ones hold the
+# same mix of scripts, spaces, marks and special-token strings.
+_long_text = st.lists(_text, min_size=10, max_size=120).map("".join)
+
+
+def _check_ids_on(strategy, name: str, tokenizer_json, max_examples: int) -> None:
+    json_text = tokenizer_json(name)
+    lite = Tokenizer.from_str(json_text)
+    rust = reference_tokenizer(json_text)
+
+    @settings(
+        max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    @given(strategy)
+    def check(text: str) -> None:
+        assert lite.encode(text) == rust.encode(text, add_special_tokens=False).ids
+
+    check()
 
 
 @pytest.mark.parametrize("name", PROPERTY_CASES)
 def test_lite_ids_equal_tokenizers_ids_on_random_unicode(
     name: str, tokenizer_json: Callable[[str], str]
 ) -> None:
-    json_text = tokenizer_json(name)
-    lite = Tokenizer.from_str(json_text)
-    rust = reference_tokenizer(json_text)
+    _check_ids_on(_text, name, tokenizer_json, max_examples=120)
 
-    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(_text)
-    def check(text: str) -> None:
-        assert lite.encode(text) == rust.encode(text, add_special_tokens=False).ids
 
-    check()
+@pytest.mark.parametrize("name", PROPERTY_CASES)
+def test_lite_ids_equal_tokenizers_ids_on_long_random_unicode(
+    name: str, tokenizer_json: Callable[[str], str]
+) -> None:
+    _check_ids_on(_long_text, name, tokenizer_json, max_examples=15)
 
 
 # Special tokens the swift-transformers baselines carry around the inner ids: (prefix, suffix).
@@ -114,6 +131,12 @@ SWIFT_BASELINES = {
 }
 
 
+def test_every_tokenizer_the_verification_table_counts_is_compared() -> None:
+    assert len(SWIFT_BASELINES) == COUNTS["conformance_tokenizers"]
+    assert len(fixture_tokenizers()) == COUNTS["tokenizer_fixtures"]
+    assert len(REAL_CASES) == COUNTS["tokenizer_fixtures"] + len(package_tokenizers())
+
+
 @pytest.mark.parametrize("baseline", sorted(SWIFT_BASELINES))
 def test_lite_ids_equal_independent_transformers_ids_without_their_special_tokens(
     baseline: str,
@@ -123,7 +146,7 @@ def test_lite_ids_equal_independent_transformers_ids_without_their_special_token
     tok = Tokenizer.from_file(TOKENIZER_FIXTURES / fixture / "tokenizer.json")
     inputs = {e["id"]: e["text"] for e in json.loads((folder / "inputs.json").read_text())}
     entries = json.loads((folder / baseline).read_text())["entries"]
-    assert len(entries) == len(inputs) == 83
+    assert len(entries) == len(inputs) == COUNTS["conformance_inputs"]
     bad = []
     for entry in entries:
         ids = entry["input_ids"]

@@ -5,18 +5,22 @@ while ``tokenizers`` keeps its own. Only the NFC/NFD/NFKC/NFKD steps still read 
 :mod:`unicodedata` (every character class comes from shipped tables), so the exhaustive normalizer
 tests and the pipeline conformance tests are rerun here in fresh interpreters where the
 ``unicodedata2`` package of another Unicode version stands in for :mod:`unicodedata`, imported
-before anything else. ``str.lower`` keeps this Python's data; its newer-Unicode path is covered in
+before anything else. Every selected test must run and pass in each run (the count is the
+Verification table's, ``verification.COUNTS``): none may be skipped, deselected by a rename or
+fail. ``str.lower`` keeps this Python's data; its newer-Unicode path is covered in
 ``test_normalizers``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from verification import COUNTS
 
 TESTS = Path(__file__).resolve().parents[1]
 # Python release -> (the unicodedata2 release with its Unicode data, that Unicode version); 15.1
@@ -29,14 +33,30 @@ STAND_INS = {
 FILES = ("test_normalizers.py", "test_pipeline_conformance.py")
 SELECTION = "(every_code_point and not wide_class) or corpus_and_adversarial"
 RUN_WITH_STAND_IN = """
-import sys
+import collections, json, sys
 sys.path.insert(0, sys.argv[1])
 import unicodedata2
 sys.modules["unicodedata"] = unicodedata2
 import unicodedata
 assert unicodedata.unidata_version == sys.argv[2], unicodedata.unidata_version
 import pytest
-sys.exit(pytest.main(sys.argv[3:]))
+
+class Tally:
+    selected = 0
+    outcomes = collections.Counter()
+
+    def pytest_collection_finish(self, session):
+        Tally.selected = len(session.items)
+
+    def pytest_runtest_logreport(self, report):
+        if hasattr(report, "wasxfail"):
+            Tally.outcomes["xfailed"] += 1
+        elif report.when == "call" or report.outcome != "passed":
+            Tally.outcomes[report.outcome] += 1
+
+code = pytest.main(sys.argv[3:], plugins=[Tally()])
+print("TALLY " + json.dumps({"selected": Tally.selected, **Tally.outcomes}))
+sys.exit(code)
 """
 
 
@@ -72,5 +92,7 @@ def test_normalizers_and_pipelines_match_tokenizers_with_the_unicode_data_of_pyt
 ) -> None:
     output, _ = stand_in_runs[python].communicate(timeout=1800)
     assert stand_in_runs[python].returncode == 0, output[-6000:]
-    passed = re.search(r"(\d+) passed", output)
-    assert passed is not None and int(passed.group(1)) >= 90, output[-2000:]
+    tally = re.search(r"^TALLY (.*)$", output, re.MULTILINE)
+    assert tally is not None, output[-2000:]
+    expected = COUNTS["unicode_version_subtests"]
+    assert json.loads(tally.group(1)) == {"selected": expected, "passed": expected}, output[-2000:]

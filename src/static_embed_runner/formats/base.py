@@ -9,10 +9,11 @@ reads these values; it never branches on a layout's name.
 
 from __future__ import annotations
 
-import json
+import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
@@ -20,6 +21,7 @@ import numpy as np
 
 from ..errors import ModelFileNotFoundError, ModelFormatError
 from ..head import Head
+from ..io.json_file import MAX_CONFIG_BYTES, MAX_TOKENIZER_BYTES, describe_type, read_json_file
 from ..io.safetensors import SafetensorsFile
 from ..io.table import DenseTable, Table
 
@@ -119,8 +121,9 @@ def list_files(directory: Path) -> frozenset[str]:
 
 
 def require_file(directory: Path, relative: str, layout: str) -> Path:
-    """``directory / relative``, or :class:`ModelFileNotFoundError` naming the layout."""
-    path = directory / relative
+    """``directory / relative`` (confined to the folder, see :func:`model_path`), or
+    :class:`ModelFileNotFoundError` naming the layout."""
+    path = model_path(directory, relative)
     if not path.is_file():
         raise ModelFileNotFoundError(
             f"{directory}: the {layout} layout needs {relative!r}, which is missing"
@@ -128,17 +131,56 @@ def require_file(directory: Path, relative: str, layout: str) -> Path:
     return path
 
 
-def read_json(path: Path, expected: type = dict) -> Any:
-    """Parse ``path`` as JSON and check the top-level type."""
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFormatError(f"{path}: not a readable JSON file: {exc}") from exc
-    if not isinstance(value, expected):
+def optional_file(directory: Path, relative: str) -> Path | None:
+    """``directory / relative`` if that file exists (confined to the folder), else None."""
+    path = model_path(directory, relative)
+    return path if path.is_file() else None
+
+
+def model_path(directory: Path, relative: str, *, field: str | None = None) -> Path:
+    """``directory / relative``, refused unless it stays inside the model folder.
+
+    ``relative`` must be a relative POSIX path without ``..`` parts, and the file it names must
+    resolve (after symlinks) inside the folder, or, for a Hub snapshot, inside the cache's blob
+    store of the same repository (where the snapshot's symlinks point). ``field`` names where
+    the path was read from (``modules.json: [0].path``) in the error.
+    """
+    origin = f"{field} " if field else ""
+    pure = PurePosixPath(relative)
+    if (
+        pure.is_absolute()
+        or ".." in pure.parts
+        or "\\" in relative
+        or "\0" in relative
+        or re.match(r"^[A-Za-z]:", relative)
+    ):
         raise ModelFormatError(
-            f"{path}: expected a JSON {expected.__name__}, found {type(value).__name__}"
+            f"{directory}: {origin}{relative!r} must be a relative path inside the model folder "
+            f"(no absolute path, '..', backslash or drive letter)"
         )
-    return value
+    path = directory.joinpath(*pure.parts)
+    real = os.path.realpath(path)
+    roots = _allowed_roots(directory)
+    if not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
+        raise ModelFormatError(
+            f"{path}: {origin}resolves to {real}, outside the model folder {roots[0]}; a model "
+            f"may only use its own files (copy the file into the folder)"
+        )
+    return path
+
+
+def _allowed_roots(directory: Path) -> list[str]:
+    """The model folder, and for a Hub snapshot (``models--*/snapshots/<commit>``) its blobs."""
+    roots = [os.path.realpath(directory)]
+    snapshots = directory.parent
+    if snapshots.name == "snapshots" and snapshots.parent.name.startswith("models--"):
+        roots.append(os.path.realpath(snapshots.parent / "blobs"))
+    return roots
+
+
+def read_json(path: Path, expected: type = dict, *, max_bytes: int = MAX_CONFIG_BYTES) -> Any:
+    """Parse ``path`` with the bounded JSON reader and check the top-level type."""
+    return read_json_file(path, max_bytes=max_bytes, expected=expected)
 
 
 def present(files: Iterable[str], *candidates: str) -> list[str]:
@@ -185,27 +227,54 @@ def tokenizer_vocab(path: Path) -> dict[str, int]:
 
     The model's vocabulary (a dict for WordPiece/BPE/WordLevel, a list of ``[piece, score]`` for
     Unigram, where the id is the position; a later duplicate wins), then the added tokens on top.
+    Every id must be a non-negative integer, as ``tokenizers`` requires.
     """
-    config = read_json(path)
+    config = read_json(path, max_bytes=MAX_TOKENIZER_BYTES)
     model = config.get("model")
     if not isinstance(model, dict) or "vocab" not in model:
-        raise ModelFormatError(f"{path}: 'model.vocab' is missing")
+        raise ModelFormatError(f"{path}: the field 'model.vocab' is missing")
     raw_vocab = model["vocab"]
     if isinstance(raw_vocab, dict):
-        vocab = dict(raw_vocab)
+        vocab = {}
+        for token, token_id in raw_vocab.items():
+            vocab[token] = _token_id(token_id, path, f"model.vocab[{token!r}]")
     elif isinstance(raw_vocab, list):
         vocab = {}
         for index, entry in enumerate(raw_vocab):
             if not isinstance(entry, list) or not entry or not isinstance(entry[0], str):
                 raise ModelFormatError(
-                    f"{path}: model.vocab[{index}] must be [piece, score], found {entry!r}"
+                    f"{path}: model.vocab[{index}] must be [piece, score], found "
+                    f"{describe_type(entry)}"
                 )
             vocab[entry[0]] = index
     else:
         raise ModelFormatError(
-            f"{path}: model.vocab must be an object or a list, found {type(raw_vocab).__name__}"
+            f"{path}: model.vocab must be an object or an array, found {describe_type(raw_vocab)}"
         )
-    for token in config.get("added_tokens") or []:
-        if isinstance(token, dict) and isinstance(token.get("content"), str):
-            vocab[token["content"]] = token.get("id")
+    added = config.get("added_tokens")
+    if added is None:
+        added = []
+    if not isinstance(added, list):
+        raise ModelFormatError(
+            f"{path}: added_tokens must be an array, found {describe_type(added)}"
+        )
+    for index, token in enumerate(added):
+        where = f"added_tokens[{index}]"
+        if not isinstance(token, dict) or not isinstance(token.get("content"), str):
+            raise ModelFormatError(
+                f"{path}: {where} must be an object with a string 'content', found "
+                f"{describe_type(token)}"
+            )
+        if "id" not in token:
+            raise ModelFormatError(f"{path}: {where}.id is missing (token {token['content']!r})")
+        vocab[token["content"]] = _token_id(token["id"], path, f"{where}.id")
     return vocab
+
+
+def _token_id(value: object, path: Path, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32:
+        raise ModelFormatError(
+            f"{path}: {field} must be a token id (an integer from 0 to 2**32-1), found "
+            f"{describe_type(value)}"
+        )
+    return value

@@ -83,9 +83,9 @@ def load(directory: Path, table: str) -> ModelParts:
     if layout is None:
         raise ModelFormatError(f"{directory}: no Model2Vec folder layout found")
     config_name, weights_name, tokenizer_name, table_name = layout
-    config_path = directory / config_name
+    config_path = require_file(directory, config_name, NAME)
     config = read_json(config_path)
-    tensors = open_safetensors(directory / weights_name)
+    tensors = open_safetensors(require_file(directory, weights_name, NAME))
     names = [n for n in (table_name, "embeddings", "embedding.weight") if n in tensors]
     if not names:
         raise ModelFormatError(

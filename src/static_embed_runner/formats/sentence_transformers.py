@@ -22,10 +22,11 @@ optional ``mapping``/``weights``) is folded to one row per token.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import MappingProxyType
 
 from ..errors import ModelFormatError
+from ..io.json_file import describe_type
 from ..io.safetensors import open_safetensors
 from ..io.table import MappedTable
 from .base import (
@@ -33,6 +34,8 @@ from .base import (
     Layout,
     ModelParts,
     dense_table,
+    model_path,
+    optional_file,
     optional_tensor,
     read_json,
     require_file,
@@ -69,8 +72,9 @@ def _module_dir(files: frozenset[str]) -> str | None:
 
 
 def load(directory: Path, table: str) -> ModelParts:
-    if (directory / "modules.json").is_file():
-        prefix, normalize = _pipeline(directory / "modules.json")
+    modules_path = optional_file(directory, "modules.json")
+    if modules_path is not None:
+        prefix, normalize = _pipeline(directory, modules_path)
     else:
         prefix, normalize = "", False  # a bare StaticEmbedding module
     weights_path = require_file(directory, f"{prefix}model.safetensors", NAME)
@@ -92,7 +96,9 @@ def load(directory: Path, table: str) -> ModelParts:
             f"{weights_path}: expected tensor 'embedding.weight' (or Model2Vec 'embeddings'), "
             f"found {tensors.names()}"
         )
-    prompts, default_prompt_name = _prompts(directory / "config_sentence_transformers.json")
+    prompts, default_prompt_name = _prompts(
+        optional_file(directory, "config_sentence_transformers.json")
+    )
     semantics = EncodeSemantics(
         char_limit=None,
         token_limit=None,
@@ -105,11 +111,11 @@ def load(directory: Path, table: str) -> ModelParts:
     return ModelParts(NAME, token_table, tokenizer_path, semantics)
 
 
-def _pipeline(modules_path: Path) -> tuple[str, bool]:
-    """From modules.json: the StaticEmbedding module's folder and whether Normalize follows."""
-    modules = read_json(modules_path, list)
-    entries = sorted(modules, key=lambda m: m.get("idx", 0) if isinstance(m, dict) else 0)
-    types = [str(m.get("type", "")) if isinstance(m, dict) else repr(m) for m in entries]
+def _pipeline(directory: Path, modules_path: Path) -> tuple[str, bool]:
+    """From modules.json: the StaticEmbedding module's folder (confined to the model folder)
+    and whether Normalize follows."""
+    entries = _modules(read_json(modules_path, list), modules_path)
+    types = [entry["type"] for entry in entries]
     if not types or not types[0].endswith("StaticEmbedding"):
         raise ModelFormatError(
             f"{modules_path}: the first module must be a StaticEmbedding, found {types}"
@@ -119,17 +125,47 @@ def _pipeline(modules_path: Path) -> tuple[str, bool]:
         raise ModelFormatError(
             f"{modules_path}: only Normalize may follow StaticEmbedding, found {unsupported}"
         )
-    module_dir = PurePosixPath(str(entries[0].get("path", "")))
-    prefix = "" if str(module_dir) == "." else f"{module_dir}/"
+    module_path = entries[0]["path"]
+    field = f"modules.json [{entries[0]['position']}].path"
+    module_dir = model_path(directory, module_path or ".", field=field)
+    prefix = "" if module_dir == directory else f"{module_path.strip('/')}/"
     return prefix, len(types) > 1
 
 
-def _prompts(config_path: Path) -> tuple[Mapping[str, str], str | None]:
+def _modules(modules: list, path: Path) -> list[dict]:
+    """modules.json's entries in ``idx`` order, each checked: an object with a string ``type``,
+    a string ``path`` (default "") and an integer ``idx``; ``position`` is its place in the file."""
+    entries = []
+    for position, module in enumerate(modules):
+        where = f"{path}: [{position}]"
+        if not isinstance(module, dict):
+            raise ModelFormatError(f"{where} must be an object, found {describe_type(module)}")
+        for key, kind, default in (("type", str, ""), ("path", str, ""), ("idx", int, position)):
+            value = module.get(key, default)
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise ModelFormatError(
+                    f"{where}.{key} must be a {_KIND_NAMES[kind]}, found {describe_type(value)}"
+                )
+        entries.append(
+            {
+                "type": module.get("type", ""),
+                "path": module.get("path", ""),
+                "idx": module.get("idx", position),
+                "position": position,
+            }
+        )
+    return sorted(entries, key=lambda entry: entry["idx"])
+
+
+_KIND_NAMES = {str: "string", int: "integer"}
+
+
+def _prompts(config_path: Path | None) -> tuple[Mapping[str, str], str | None]:
     """``prompts`` and ``default_prompt_name`` as ``SentenceTransformer`` holds them after loading:
     ``query`` and ``document`` always exist (empty unless the config fills them), a ``null``
     prompt is empty, and the default must name one of them."""
     prompts = {"query": "", "document": ""}
-    if not config_path.is_file():
+    if config_path is None:
         return MappingProxyType(prompts), None
     config = read_json(config_path)
     saved = config.get("prompts")

@@ -28,7 +28,15 @@ from ..io.q4 import Q4Table
 from ..io.safetensors import open_safetensors
 from ..io.table import DenseTable
 from . import model2vec
-from .base import EncodeSemantics, Layout, ModelParts, read_json, require_file, tokenizer_vocab
+from .base import (
+    EncodeSemantics,
+    Layout,
+    ModelParts,
+    optional_file,
+    read_json,
+    require_file,
+    tokenizer_vocab,
+)
 
 NAME = "sse-q4"
 TABLE_FILE = "embedding.q4_k_m.bin"
@@ -55,8 +63,10 @@ def needed_files(files: frozenset[str]) -> list[str]:
 def load(directory: Path, table: str) -> ModelParts:
     table_path = require_file(directory, TABLE_FILE, NAME)
     tokenizer_path = require_file(directory, "tokenizer.json", NAME)
-    head = _load_head(directory / HEAD_FILE) if (directory / HEAD_FILE).is_file() else None
-    config = read_json(directory / "config.json") if (directory / "config.json").is_file() else {}
+    head_path = optional_file(directory, HEAD_FILE)
+    head = _load_head(head_path) if head_path is not None else None
+    config_path = optional_file(directory, "config.json")
+    config = read_json(config_path) if config_path is not None else {}
     dim = _config_int(config, "hidden_dim", directory) or (head.dim if head is not None else None)
     vocab_size = _config_int(config, "vocab_size", directory)
     if dim is None and vocab_size is None:

@@ -5,6 +5,7 @@
 - ``chroma``: ``StaticEmbedRunnerEmbeddingFunction`` (extra ``chroma``)
 - ``haystack``: ``StaticEmbedRunnerTextEmbedder``, ``StaticEmbedRunnerDocumentEmbedder``
   (extra ``haystack``)
+- ``ray``: ``EmbedBatches``, a callable class for Ray Data's ``map_batches`` (extra ``ray``)
 - ``memory``: ``StaticEmbedRunnerEmbedder``, the plain ``get_embedding`` interface (no extra)
 
 Each module imports its framework at its own import and raises an error naming the extra to install

@@ -14,6 +14,22 @@ fetches only those. Every blob is written to a process-unique ``.incomplete`` fi
 final place, checked against the announced size (and sha256 for LFS files), then renamed into
 place under a per-blob lock that ``huggingface_hub`` also honours, so two processes never
 half-write a blob.
+
+The server is not trusted further than that:
+
+- only ``http``/``https`` URLs are opened (no ``file:``, ``ftp:`` or ``data:`` redirect), and a
+  redirect from ``https`` to ``http`` is refused, so the token never travels in clear; the token
+  goes only to the endpoint's own scheme and host;
+- a body is never read beyond its announced size, and a file whose size the server does not
+  announce is capped at :data:`MAX_UNKNOWN_SIZE_BYTES`;
+- every blob is checked against its content hash: the sha256 of LFS files and, for regular
+  files, the git blob SHA-1 the Hub gives as their ETag (``sha1(b"blob <size>\\0" + data)``,
+  which ``huggingface_hub`` also compares for local files);
+- a blob already in the cache is checked the same way before it is used again, and a corrupt one
+  is downloaded anew (or named in the error when offline); a blob is hashed once, then
+  recognised by a stamp of its size, inode and modification time kept beside its lock;
+- ``.incomplete`` files left by killed downloads are removed when their blob's lock is free (a
+  download in progress in another process holds that lock, so its file is left alone).
 """
 
 from __future__ import annotations
@@ -21,7 +37,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -45,11 +60,19 @@ from ..errors import (
     RepositoryNotFoundError,
     StaticEmbedRunnerError,
 )
+from .json_file import parse_json, read_json_file
 
 __all__ = ["hub_cache_dir", "is_offline", "snapshot_download"]
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
+# A file whose size the server does not announce. The Hub stores every file above 10 MB in LFS,
+# which always announces its size, so only small regular files can come without one.
+MAX_UNKNOWN_SIZE_BYTES = 256 << 20
 _CHUNK = 1 << 20
+# A repository listing: ~100 bytes per file; the largest repositories list ~100,000 files.
+MAX_LISTING_BYTES = 64 << 20
+_SCHEMES = frozenset({"http", "https"})
+_GIT_SHA1_RE = re.compile(r"^[0-9a-f]{40}$")
 _MAX_REDIRECTS = 10
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -147,6 +170,7 @@ def snapshot_download(
         needed = select(filenames)
     except ModelFormatError as exc:
         raise type(exc)(f"{repo_id} at revision {revision!r}: {exc}") from exc
+    repo.remove_stale_partial_files()
     for name in needed:
         repo.fetch(hub, commit, name)
     if revision != commit:
@@ -230,6 +254,7 @@ class _RemoteFile:
     etag: str
     size: int | None
     download_url: str
+    checksum: str | None  # "sha256" (LFS), "git-sha1" (a regular file on the Hub) or None
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -239,7 +264,41 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect())
+def _http_only_opener() -> urllib.request.OpenerDirector:
+    """An opener that speaks http and https only (no file, ftp or data handlers)."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+        _NoRedirect(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+_OPENER = _http_only_opener()
+
+
+def redirect_target(current: str, location: str) -> str:
+    """Where a redirect from ``current`` to ``location`` leads, if it may be followed.
+
+    Only http(s) targets are followed, and never from https down to http.
+    """
+    target = urllib.parse.urljoin(current, location)
+    scheme = urllib.parse.urlsplit(target).scheme.lower()
+    if scheme not in _SCHEMES:
+        raise HubError(
+            f"{current} redirected to {target[:200]!r}; only http and https redirects are followed"
+        )
+    if scheme == "http" and urllib.parse.urlsplit(current).scheme.lower() == "https":
+        raise HubError(
+            f"{current} redirected to the unencrypted {target[:200]!r}; a redirect from https to "
+            "http is refused (the request and its token would travel in clear)"
+        )
+    return target
 
 
 def _env_seconds(name: str, default: float) -> float:
@@ -254,7 +313,11 @@ class _Hub:
 
     def __init__(self, token: str | None) -> None:
         self.endpoint = (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
-        self.host = urllib.parse.urlsplit(self.endpoint).netloc.lower()
+        split = urllib.parse.urlsplit(self.endpoint)
+        if split.scheme.lower() not in _SCHEMES or not split.netloc:
+            raise HubError(f"HF_ENDPOINT must be an http or https URL, found {self.endpoint!r}")
+        self.scheme = split.scheme.lower()
+        self.host = split.netloc.lower()
         self.token = token or None
         self.metadata_timeout = _env_seconds("HF_HUB_ETAG_TIMEOUT", 10.0)
         self.download_timeout = _env_seconds("HF_HUB_DOWNLOAD_TIMEOUT", 10.0)
@@ -266,9 +329,13 @@ class _Hub:
             "User-Agent": f"static-embed-runner/{__version__}; python/{sys.version.split()[0]}",
             "Accept-Encoding": "identity",
         }
-        if self.token and urllib.parse.urlsplit(url).netloc.lower() == self.host:
+        if self.token and self._on_hub(url):
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
+
+    def _on_hub(self, url: str) -> bool:
+        split = urllib.parse.urlsplit(url)
+        return split.scheme.lower() == self.scheme and split.netloc.lower() == self.host
 
     def _open(self, method: str, url: str, timeout: float) -> HTTPResponse:
         request = urllib.request.Request(url, method=method, headers=self._headers(url))
@@ -281,7 +348,12 @@ class _Hub:
         )
         try:
             with self._get_following(url, self.metadata_timeout) as response:
-                payload = json.loads(response.read().decode("utf-8"))
+                body = response.read(MAX_LISTING_BYTES + 1)
+            if len(body) > MAX_LISTING_BYTES:
+                raise HubError(
+                    f"the Hub listing {url} is larger than {MAX_LISTING_BYTES:,} bytes; refusing it"
+                )
+            payload = parse_json(body, f"the Hub listing {url}", error=HubError)
         except urllib.error.HTTPError as exc:
             if exc.code >= 500:
                 raise _HubUnreachable(f"the Hub answered {exc.code} for {url}") from exc
@@ -289,8 +361,6 @@ class _Hub:
         except (urllib.error.URLError, HTTPException, TimeoutError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)
             raise _HubUnreachable(f"cannot reach {url} ({reason})") from exc
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise HubError(f"the Hub answered {url} with invalid JSON: {exc}") from exc
         return _parse_listing(payload, url=url, repo_id=repo_id)
 
     def head(self, repo_id: str, url: str) -> _RemoteFile:
@@ -303,9 +373,8 @@ class _Hub:
                 if exc.code not in _REDIRECT_CODES or "Location" not in exc.headers:
                     raise _status_error(exc, current, repo_id=repo_id) from exc
                 exc.close()
-                target = urllib.parse.urljoin(current, exc.headers["Location"])
-                on_hub = urllib.parse.urlsplit(target).netloc.lower() == self.host
-                if exc.headers.get("X-Linked-Etag") or not on_hub:
+                target = redirect_target(current, exc.headers["Location"])
+                if exc.headers.get("X-Linked-Etag") or not self._on_hub(target):
                     return _remote_file(exc.headers, target, url, redirected=True)
                 current = target
                 continue
@@ -325,7 +394,7 @@ class _Hub:
             except urllib.error.HTTPError as exc:
                 if exc.code in _REDIRECT_CODES and "Location" in exc.headers:
                     exc.close()
-                    current = urllib.parse.urljoin(current, exc.headers["Location"])
+                    current = redirect_target(current, exc.headers["Location"])
                     continue
                 raise
             with response:
@@ -337,12 +406,12 @@ class _Hub:
         """Stream a file body into ``out``; returns the byte count and the body's sha256."""
         digest = hashlib.sha256()
         count = 0
-        limit = remote.size
+        limit = remote.size if remote.size is not None else MAX_UNKNOWN_SIZE_BYTES
         try:
             with self._get_following(remote.download_url, self.download_timeout) as response:
                 while chunk := response.read(_CHUNK):
                     count += len(chunk)
-                    if limit is not None and count > limit:
+                    if count > limit:
                         break
                     digest.update(chunk)
                     _write_chunk(out, chunk)
@@ -386,7 +455,21 @@ def _remote_file(headers, download_url: str, url: str, *, redirected: bool) -> _
         size = int(size_text) if size_text is not None else None
     except ValueError:
         size = None
-    return _RemoteFile(etag=etag, size=size, download_url=download_url)
+    if size is not None and size < 0:
+        size = None
+    return _RemoteFile(
+        etag=etag, size=size, download_url=download_url, checksum=_checksum_kind(etag, redirected)
+    )
+
+
+def _checksum_kind(etag: str, redirected: bool) -> str | None:
+    """How a blob named ``etag`` can be checked: its sha256, its git blob SHA-1 (the ETag the
+    Hub's own answer gives a regular file, not a CDN's), or not at all."""
+    if _SHA256_RE.match(etag):
+        return "sha256"
+    if _GIT_SHA1_RE.match(etag) and not redirected:
+        return "git-sha1"
+    return None
 
 
 def _normalize_etag(etag: str | None) -> str | None:
@@ -510,21 +593,101 @@ class _RepoCache:
                 f"the cached snapshot {snapshot} of {self.repo_id} lacks {', '.join(missing)}"
                 f"{why}. {how}"
             )
+        corrupt = [name for name in needed if not self.intact(snapshot / PurePosixPath(name))]
+        if corrupt:
+            raise OfflineModeError(
+                f"the cached snapshot {snapshot} of {self.repo_id} has corrupt files (their "
+                f"content does not match their hash): {', '.join(corrupt)}{why}. {how}"
+            )
         return snapshot
 
     def fetch(self, hub: _Hub, commit: str, name: str) -> Path:
-        """Place ``snapshots/{commit}/{name}``, downloading its blob unless the cache has it."""
+        """Place ``snapshots/{commit}/{name}``, downloading its blob unless the cache has an
+        intact copy."""
         pointer = self.snapshot_dir(commit) / PurePosixPath(name)
-        if pointer.is_file():
+        if pointer.is_file() and self.intact(pointer):
             return pointer
         url = f"{hub.endpoint}/{self.repo_id}/resolve/{commit}/{urllib.parse.quote(name)}"
         remote = hub.head(self.repo_id, url)
         blob = self.blobs / remote.etag
         with _exclusive_lock(self.locks / f"{remote.etag}.lock"):
-            if not blob.is_file():
+            self._remove_partial_files(remote.etag)
+            if not (blob.is_file() and self._blob_matches(blob, remote.etag, remote.size)):
+                with contextlib.suppress(FileNotFoundError):
+                    blob.unlink()
                 self._download_blob(hub, remote, blob, name)
             _link(blob, pointer)
         return pointer
+
+    def intact(self, pointer: Path) -> bool:
+        """Whether the blob a snapshot file points to still has the content its name promises
+        (a copy made without symlinks has no such name and is taken as it is)."""
+        if not pointer.is_symlink():
+            return True
+        blob = Path(os.path.realpath(pointer))
+        if blob.parent != Path(os.path.realpath(self.blobs)):
+            return True
+        return self._blob_matches(blob, blob.name, None)
+
+    def _blob_matches(self, blob: Path, etag: str, size: int | None) -> bool:
+        """Whether ``blob`` has ``size`` bytes (when known) and the content hash its ``etag``
+        names (sha256 or git blob SHA-1; an etag that is neither is taken on trust).
+
+        A blob is hashed once: the check leaves a stamp of the file's identity (device, inode,
+        size, modification time) beside the blob's lock, and a blob whose identity still
+        matches its stamp, in this process or a later one, is not hashed again.
+        """
+        stamp = self.locks / f"{etag}.verified"
+        try:
+            identity = _identity(blob)
+            if size is not None and identity[2] != size:
+                return False
+            if identity in _VERIFIED or _read_stamp(stamp) == identity:
+                _VERIFIED.add(identity)
+                return True
+            if _SHA256_RE.match(etag):
+                matches = _file_digest(blob, hashlib.sha256()) == etag
+            elif _GIT_SHA1_RE.match(etag):
+                matches = _git_blob_sha1(blob) == etag
+            else:
+                return True
+        except OSError:
+            return False
+        if matches:
+            self._stamp_verified(blob, etag)
+        return matches
+
+    def _stamp_verified(self, blob: Path, etag: str) -> None:
+        identity = _identity(blob)
+        _VERIFIED.add(identity)
+        stamp = self.locks / f"{etag}.verified"
+        with contextlib.suppress(OSError):
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            tmp = stamp.with_name(f"{stamp.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+            tmp.write_text(" ".join(map(str, identity)), encoding="ascii")
+            os.replace(tmp, stamp)
+
+    def remove_stale_partial_files(self) -> None:
+        """Delete ``.incomplete`` files whose blob's lock is free: their download was killed (a
+        download in progress, in any process, holds the lock while it writes)."""
+        try:
+            partial = [entry.name for entry in os.scandir(self.blobs)]
+        except OSError:
+            return
+        etags = {name.split(".", 1)[0] for name in partial if name.endswith(".incomplete")}
+        for etag in sorted(etags):
+            if not _ETAG_RE.match(etag):
+                continue
+            with _try_lock(self.locks / f"{etag}.lock") as acquired:
+                if acquired:
+                    self._remove_partial_files(etag)
+
+    def _remove_partial_files(self, etag: str) -> None:
+        """Delete ``{etag}.incomplete`` (huggingface_hub's name) and ``{etag}.*.incomplete``
+        (ours); the caller holds the blob's lock."""
+        for stale in [self.blobs / f"{etag}.incomplete", *self.blobs.glob(f"{etag}.*.incomplete")]:
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                stale.unlink()
 
     def _download_blob(self, hub: _Hub, remote: _RemoteFile, blob: Path, name: str) -> None:
         blob.parent.mkdir(parents=True, exist_ok=True)
@@ -538,12 +701,24 @@ class _RepoCache:
             except OSError as exc:
                 raise _disk_error(exc, blob, name, self.repo_id) from exc
             self._verify(remote, count, sha256, name)
+            if remote.checksum == "git-sha1" and _git_blob_sha1(tmp) != remote.etag:
+                raise DownloadIntegrityError(
+                    f"{self.repo_id}/{name}: the git blob SHA-1 of the downloaded bytes is not "
+                    f"the {remote.etag} the Hub announced as its ETag; nothing was stored, retry "
+                    "the download"
+                )
             os.replace(tmp, blob)
+            self._stamp_verified(blob, remote.etag)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
 
     def _verify(self, remote: _RemoteFile, count: int, sha256: str, name: str) -> None:
+        if remote.size is None and count > MAX_UNKNOWN_SIZE_BYTES:
+            raise DownloadIntegrityError(
+                f"{self.repo_id}/{name}: the server announced no size and sent more than "
+                f"{MAX_UNKNOWN_SIZE_BYTES:,} bytes, the cap for such a file; nothing was stored"
+            )
         if remote.size is not None and count != remote.size:
             raise DownloadIntegrityError(
                 f"{self.repo_id}/{name}: the Hub announced {remote.size} bytes, received "
@@ -555,6 +730,35 @@ class _RepoCache:
                 f"{self.repo_id}/{name}: sha256 of the downloaded bytes is {sha256}, the Hub "
                 f"announced {remote.etag}; nothing was stored, retry the download"
             )
+
+
+# Blobs checked by this process, by (device, inode, size, mtime) (see _RepoCache._blob_matches).
+_VERIFIED: set[tuple[int, int, int, int]] = set()
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    stat = path.stat()
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def _read_stamp(stamp: Path) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(part) for part in stamp.read_text(encoding="ascii").split())
+    except (OSError, ValueError):
+        return None
+
+
+def _git_blob_sha1(path: Path) -> str:
+    """The git blob id of a file: ``sha1(b"blob <size>\\0" + content)``."""
+    digest = hashlib.sha1(b"blob %d\0" % path.stat().st_size)
+    return _file_digest(path, digest)
+
+
+def _file_digest(path: Path, digest: hashlib._Hash) -> str:
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _disk_error(exc: OSError, blob: Path, name: str, repo_id: str) -> HubError:
@@ -581,7 +785,7 @@ def _files_under(snapshot: Path) -> list[str]:
 def _tree_cache_listing(root: Path, commit: str) -> list[str]:
     """File names from the tree listing ``huggingface_hub`` caches per commit, if there is one."""
     try:
-        data = json.loads((root / "trees" / f"{commit}.json").read_text(encoding="utf-8"))
+        data = read_json_file(root / "trees" / f"{commit}.json", max_bytes=MAX_LISTING_BYTES)
         files = data["files"]
     except (OSError, ValueError, KeyError, TypeError):
         return []
@@ -602,6 +806,46 @@ def _link(blob: Path, pointer: Path) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def _try_lock(path: Path) -> Iterator[bool]:
+    """The lock on ``path`` if it is free right now (yields True, held until the block ends),
+    else yields False at once."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        yield False
+        return
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            except OSError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                os.lseek(fd, 0, os.SEEK_SET)
+                msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager

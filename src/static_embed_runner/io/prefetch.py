@@ -3,8 +3,9 @@
 Opening a memory-mapped table costs nothing, but the first batch then pays a page fault for every
 page it touches: a 1024-d float32 row is one 4 KiB page, and a batch of a few hundred sentences
 touches over a thousand distinct rows, a few microseconds each. :func:`prefetch` hands the
-table's byte ranges to one daemon thread that maps them all while the main thread is still
-loading the tokenizer:
+table's byte ranges to one daemon thread that maps them all while the caller gets its first batch
+ready. The runner starts it only once the model has passed every load check, so a refused model
+never has its table read:
 
 - on Linux, one ``madvise(MADV_POPULATE_READ)`` per array (kernel 5.14+), which maps the pages in
   bulk (a fraction of a microsecond per page), called through ctypes, which releases the GIL;

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import ModelFormatError
 from .lookup import take_in_steps
+from .table import check_table_shape
 
 _SCALE_BYTES = 4
 _EPSILON = 1e-8  # added to every row's max |x| by the reference quantiser, so zero rows stay finite
@@ -76,6 +77,7 @@ class Q4Table:
                 f"{source}: expected packed codes of shape (vocab, dim/2) and vocab scales, "
                 f"found {packed.shape} and {scales.shape}"
             )
+        check_table_shape(int(packed.shape[0]), int(packed.shape[1]) * 2, source)
         self._packed = packed
         self._scales = scales
         self._scale_column = scales[:, None]  # indexed by ids: one (n, 1) column per gather

@@ -11,7 +11,6 @@ BF16 has no numpy dtype: :meth:`SafetensorsFile.tensor` returns its raw ``uint16
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -22,8 +21,19 @@ from typing import Any
 import numpy as np
 
 from ..errors import SafetensorsError
+from .json_file import describe_type, parse_json
 
-MAX_HEADER_BYTES = 100_000_000
+# The Hub's own cap for reading safetensors headers (huggingface_hub's
+# SAFETENSORS_MAX_HEADER_LENGTH); safetensors itself allows 100 MB. Real headers are far smaller:
+# about 150 bytes per tensor, so a file of 100,000 tensors has a header of ~15 MB.
+MAX_HEADER_BYTES = 25_000_000
+# Tensors per file: the largest published single files hold a few thousand; a token table file
+# holds one to three. Checked while the header is parsed, so a header of a million empty tensors
+# stops early instead of costing seconds and gigabytes.
+MAX_TENSORS = 100_000
+# numpy 1.x's limit on dimensions (numpy 2 allows 64); a table has 2.
+MAX_RANK = 32
+_MAX_BYTES = 2**63 - 1  # an array's size in bytes must fit numpy's signed index type
 
 DTYPES: dict[str, np.dtype] = {
     "F64": np.dtype("<f8"),
@@ -123,11 +133,16 @@ def open_safetensors(path: str | os.PathLike[str]) -> SafetensorsFile:
                     f"{path}: file is {file_size} bytes, too short for the 8-byte header length"
                 )
             header_len = int.from_bytes(prefix, "little")
-            if header_len > min(file_size - 8, MAX_HEADER_BYTES):
+            if header_len > MAX_HEADER_BYTES:
                 raise SafetensorsError(
-                    f"{path}: header length field says {header_len} bytes, but the file has only "
-                    f"{file_size - 8} bytes after it (limit {MAX_HEADER_BYTES}); the file is "
-                    f"truncated or not a safetensors file"
+                    f"{path}: the header length field says {header_len:,} bytes, above the "
+                    f"{MAX_HEADER_BYTES:,}-byte limit for a safetensors header; refusing the file"
+                )
+            if header_len > file_size - 8:
+                raise SafetensorsError(
+                    f"{path}: the header length field says {header_len} bytes, but the file has "
+                    f"only {file_size - 8} bytes after it; the file is truncated or not a "
+                    f"safetensors file"
                 )
             header_bytes = handle.read(header_len)
     except FileNotFoundError:
@@ -144,13 +159,33 @@ def open_safetensors(path: str | os.PathLike[str]) -> SafetensorsFile:
 
 
 def _parse_header(path: Path, header_bytes: bytes) -> dict[str, Any]:
-    try:
-        header = json.loads(header_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SafetensorsError(f"{path}: header is not valid UTF-8 JSON: {exc}") from exc
+    # Every tensor entry has a "data_offsets" key: counting them costs one pass over the bytes,
+    # so a header of too many tensors is refused before any of it is parsed.
+    if header_bytes.count(b'"data_offsets"') > MAX_TENSORS:
+        raise SafetensorsError(
+            f"{path}: the header describes more than {MAX_TENSORS:,} tensors; refusing it"
+        )
+    objects = 0
+
+    def build_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal objects
+        objects += 1
+        if objects > MAX_TENSORS + 2:  # the tensors, __metadata__ and the header itself
+            raise SafetensorsError(
+                f"{path}: the header describes more than {MAX_TENSORS:,} tensors; refusing it"
+            )
+        return dict(pairs)
+
+    header = parse_json(
+        header_bytes, f"{path} (header)", error=SafetensorsError, object_pairs_hook=build_object
+    )
+    if isinstance(header, dict) and len(header) - ("__metadata__" in header) > MAX_TENSORS:
+        raise SafetensorsError(
+            f"{path}: the header describes more than {MAX_TENSORS:,} tensors; refusing it"
+        )
     if not isinstance(header, dict):
         raise SafetensorsError(
-            f"{path}: header must be a JSON object, found {type(header).__name__}"
+            f"{path}: header must be a JSON object, found {describe_type(header)}"
         )
     return header
 
@@ -162,26 +197,36 @@ def _parse_metadata(path: Path, metadata: object) -> dict[str, str]:
         isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
     ):
         raise SafetensorsError(
-            f"{path}: '__metadata__' must be an object of string values, found {metadata!r}"
+            f"{path}: '__metadata__' must be an object of string values, found "
+            f"{describe_type(metadata)}"
         )
     return dict(metadata)
 
 
 def _parse_entry(path: Path, name: str, entry: object, buffer_len: int) -> TensorInfo:
-    where = f"{path}: tensor {name!r}"
+    shown = name if len(name) <= 80 else f"{name[:80]}..."
+    where = f"{path}: tensor {shown!r}"
     if not isinstance(entry, dict):
-        raise SafetensorsError(f"{where}: entry must be an object, found {entry!r}")
+        raise SafetensorsError(f"{where}: entry must be an object, found {describe_type(entry)}")
     missing = [key for key in ("dtype", "shape", "data_offsets") if key not in entry]
     if missing:
         raise SafetensorsError(f"{where}: entry lacks {missing}; found keys {sorted(entry)}")
     dtype = entry["dtype"]
-    if dtype not in DTYPES:
+    if not isinstance(dtype, str) or dtype not in DTYPES:
         raise SafetensorsError(
-            f"{where}: unknown dtype {dtype!r}; expected one of {sorted(DTYPES)}"
+            f"{where}: unknown dtype {dtype!r:.40}; expected one of {sorted(DTYPES)}"
         )
     shape = entry["shape"]
     if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
-        raise SafetensorsError(f"{where}: shape must be a list of integers >= 0, found {shape!r}")
+        raise SafetensorsError(
+            f"{where}: shape must be a list of integers >= 0, found {describe_type(shape)}"
+        )
+    if len(shape) > MAX_RANK:
+        raise SafetensorsError(f"{where}: shape has {len(shape)} dimensions, at most {MAX_RANK}")
+    if math.prod(d for d in shape if d) * DTYPES[dtype].itemsize > _MAX_BYTES:
+        raise SafetensorsError(
+            f"{where}: shape {shape} is too large to address (more than 2**63 bytes)"
+        )
     offsets = entry["data_offsets"]
     if (
         not isinstance(offsets, list)
@@ -189,8 +234,10 @@ def _parse_entry(path: Path, name: str, entry: object, buffer_len: int) -> Tenso
         or not all(_is_int(o) for o in offsets)
         or not 0 <= offsets[0] <= offsets[1]
     ):
+        found = offsets if isinstance(offsets, list) and len(offsets) == 2 else None
         raise SafetensorsError(
-            f"{where}: data_offsets must be [begin, end] with 0 <= begin <= end, found {offsets!r}"
+            f"{where}: data_offsets must be [begin, end] with 0 <= begin <= end, found "
+            f"{found if found is not None else describe_type(offsets)}"
         )
     begin, end = offsets
     if end > buffer_len:

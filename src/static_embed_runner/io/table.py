@@ -44,6 +44,15 @@ class Table(Protocol):
         ...
 
 
+def check_table_shape(vocab_size: int, dim: int, source: str) -> None:
+    """Refuse a table no text can be embedded with: no rows, or rows of width 0."""
+    if vocab_size < 1 or dim < 1:
+        raise ModelFormatError(
+            f"{source}: the token table has {vocab_size} rows of width {dim}; a usable table "
+            f"needs at least one row and a width of at least 1"
+        )
+
+
 class DenseTable:
     """A ``(vocab, dim)`` array of float64/32/16, bfloat16 bits or int8, converted per gather."""
 
@@ -65,6 +74,7 @@ class DenseTable:
                 f"{source}: token table dtype must be float64, float32, float16, bfloat16 or "
                 f"int8, found {array.dtype}"
             )
+        check_table_shape(int(array.shape[0]), int(array.shape[1]), source)
         self._array = array
         self._bf16 = bf16
         self.source = source
@@ -123,6 +133,7 @@ class MappedTable:
         compute_dtype: type = np.float32,
     ) -> None:
         vocab = base.vocab_size if mapping is None else len(mapping)
+        check_table_shape(vocab, base.dim, source)
         if mapping is not None:
             if mapping.ndim != 1 or mapping.dtype.kind not in "iu":
                 raise ModelFormatError(

@@ -16,6 +16,14 @@ One text flows through the same stages as in the reference ``TokenizerImpl``:
 5. the ``truncation`` block of tokenizer.json is applied (``max_length`` and ``direction``); a
    long text is tokenized only as far as the kept ids need (:mod:`.window`).
 
+With a BERT normalizer (or none) and the BERT pre-tokenizer, a text whose only whitespace is the
+ASCII space (``str.isprintable``) and that no added token can cut takes a shortcut: its ids are the
+ids of its space-separated chunks, one after the other, each chunk's memoised in a second bounded
+cache (stages 2-4 then run once per distinct chunk, not per text). This is exact because every
+step there is per character or cuts at White_Space: the normalizer maps each character on its
+own (the accent strip's NFD reorders marks only between two starters, and a space is one), and
+the pre-tokenizer splits at every space; the tests compare both ways with ``tokenizers``.
+
 ``encode(text)`` equals ``tokenizers.Tokenizer.encode(text, add_special_tokens=False).ids`` for
 the same file. Padding is never applied (a static model averages rows, so pad ids would only
 dilute it) and the post-processor is ignored (it only adds special tokens, which are off).
@@ -31,19 +39,20 @@ The object is immutable apart from its memo cache, which is bounded and safe to 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
 from ..errors import TokenizerFormatError, UnsupportedTokenizerError
+from ..io.json_file import parse_json
 from .added_tokens import AddedVocabulary, parse_added_tokens
 from .cache import BoundedCache
 from .json_numbers import serde_json_float
 from .models.loader import Model, build_model
-from .normalizers import build_normalizer, check_text
-from .pre_tokenizers import build_pre_tokenizer
+from .normalizers import BertNormalizer, build_normalizer, check_text
+from .option_types import check_option_types
+from .pre_tokenizers import BertPreTokenizer, build_pre_tokenizer
 from .truncation import Truncation
 from .window import encode_truncated
 
@@ -77,6 +86,7 @@ class Tokenizer:
         added_vocabulary: AddedVocabulary | None = None,
         truncation: Truncation | None = None,
         cache: BoundedCache[str, tuple[int, ...]] | None = None,
+        chunk_cache: BoundedCache[str, tuple[int, ...]] | None = None,
     ) -> None:
         self.model = model
         self.normalizer = normalizer
@@ -88,6 +98,11 @@ class Tokenizer:
         self.cache: BoundedCache[str, tuple[int, ...]] = (
             cache if cache is not None else BoundedCache()
         )
+        self.chunk_cache: BoundedCache[str, tuple[int, ...]] | None = None
+        if type(normalizer) in (BertNormalizer, type(None)) and type(pre_tokenizer) is (
+            BertPreTokenizer
+        ):
+            self.chunk_cache = chunk_cache if chunk_cache is not None else BoundedCache()
         self._whole_words, self._whole_word_limit = model.single_token_words()
         self._one_char_miss = model.one_char_miss() if self._whole_word_limit else None
 
@@ -106,14 +121,14 @@ class Tokenizer:
     @classmethod
     def from_str(cls, json_text: str, *, source: str = "<string>") -> Tokenizer:
         """Build from the text of a tokenizer.json; ``source`` names it in error messages."""
-        try:
-            config = json.loads(json_text, parse_float=serde_json_float)
-        except json.JSONDecodeError as exc:
-            raise TokenizerFormatError(f"{source}: not valid JSON: {exc}") from exc
+        config = parse_json(
+            json_text, source, error=TokenizerFormatError, parse_float=serde_json_float
+        )
         if not isinstance(config, dict):
             raise TokenizerFormatError(
                 f"{source}: the top level must be an object, found {type(config).__name__}"
             )
+        check_option_types(config, source)
         if "model" not in config:
             raise TokenizerFormatError(f"{source}: the field 'model' is missing")
         model = build_model(config["model"], source)
@@ -146,6 +161,7 @@ class Tokenizer:
             added_vocabulary=self.added_vocabulary,
             truncation=truncation,
             cache=self.cache,
+            chunk_cache=self.chunk_cache,
         )
 
     def encode(self, text: str) -> list[int]:
@@ -160,6 +176,22 @@ class Tokenizer:
 
     def _encode(self, text: str) -> list[int]:
         check_text(text)
+        chunks = self.chunk_cache
+        if chunks is None or not text.isprintable() or not self.added_vocabulary.untouched(text):
+            return self._encode_checked(text)
+        ids: list[int] = []
+        get, put = chunks.get, chunks.put
+        for chunk in text.split(" "):
+            if chunk:
+                found = get(chunk)
+                if found is None:
+                    found = tuple(self._encode_checked(chunk))
+                    put(chunk, found)
+                ids.extend(found)
+        return ids
+
+    def _encode_checked(self, text: str) -> list[int]:
+        """Stages 1-4 for a text ``check_text`` has accepted."""
         ids: list[int] = []
         extend = ids.extend
         cache_get, cache_put = self.cache.get, self.cache.put
