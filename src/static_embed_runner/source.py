@@ -57,12 +57,21 @@ class ModelSource:
         tokenizer_backend: str,
     ) -> ModelSource:
         """The record of a model ``load`` read from ``directory``, given ``path``."""
-        folder = str(directory.resolve())
+        reference, revision = cls.reference_of(path, revision)
+        return cls(str(directory.resolve()), reference, revision, table, tokenizer_backend)
+
+    @staticmethod
+    def reference_of(
+        path: str | os.PathLike[str] | None, revision: str | None
+    ) -> tuple[str | None, str | None]:
+        """(``reference``, ``revision``) for a model given to ``load`` as ``path``: a local
+        folder made absolute (a revision means nothing for it), a Hub id as given."""
         if path is None:
-            return cls(folder, None, None, table, tokenizer_backend)
-        if Path(path).expanduser().is_dir():  # a local folder: a revision means nothing for it
-            return cls(folder, folder, None, table, tokenizer_backend)
-        return cls(folder, os.fspath(path), revision, table, tokenizer_backend)
+            return None, None
+        folder = Path(path).expanduser()
+        if folder.is_dir():
+            return str(folder.resolve()), None
+        return os.fspath(path), revision
 
     def load(self, *, prefetch: bool | None = None) -> StaticEmbedRunner:
         """The same model, loaded in this process."""

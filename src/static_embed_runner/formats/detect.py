@@ -36,7 +36,9 @@ def model_files(directory: str | Path) -> list[str]:
     if not directory.is_dir():
         raise ModelFileNotFoundError(f"{directory}: model folder does not exist")
     files = list_files(directory)
-    return sorted(name for name in _match(files, str(directory)).needed_files(files) if name in files)
+    return sorted(
+        name for name in _match(files, str(directory)).needed_files(files) if name in files
+    )
 
 
 def files_to_download(available: Iterable[str]) -> list[str]:
