@@ -509,6 +509,22 @@ def _plan(
     return _Job(*store.plan(runner, batch, options))
 
 
+def _encode_showing(
+    runner: StaticEmbedRunner, batch: list[str], texts: list[str], options: dict
+) -> np.ndarray:
+    """``runner.encode(texts, **options)``, a batch at a time, with a progress bar over all of
+    ``batch`` (the texts not in ``texts`` came from the store: done at once)."""
+    progress = Progress(enabled=True, total=len(batch), delay=0.0)
+    progress.update(len(batch) - len(texts))
+    step = options.get("batch_size", DEFAULT_BATCH_SIZE)
+    parts = [runner.encode([], **options)]
+    for start in range(0, len(texts), step):
+        parts.append(runner.encode(texts[start : start + step], **options))
+        progress.update(len(parts[-1]))
+    progress.close()
+    return np.concatenate(parts)
+
+
 def iter_batches_on_pool(
     runner: StaticEmbedRunner,
     workers: int,
@@ -553,7 +569,10 @@ def encode_once(
     if workers is None or workers == 1:
         batch = _check_texts(texts)
         job = _plan(runner, batch, options, store)
-        computed = runner.encode(job.texts, show_progress_bar=show_progress_bar, **options)
+        if show_progress_bar:
+            computed = _encode_showing(runner, batch, job.texts, options)
+        else:
+            computed = runner.encode(job.texts, **options)
         vectors = job.complete(computed)
         return vectors[0] if isinstance(texts, str) else vectors
     if isinstance(texts, str) and store is None:
