@@ -291,3 +291,17 @@ def test_the_int8_few_rows_warning_points_at_the_caller_s_line(runner):
         with pytest.warns(UserWarning, match="taken from only 3 embeddings") as caught:
             call()
         assert caught[0].filename == __file__
+
+
+def test_a_model_loaded_by_a_relative_path_reloads_in_workers_after_a_chdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(MODEL_FIXTURES)
+    runner = StaticEmbedRunner.load("model2vec-rs-test-model-float32")
+    monkeypatch.chdir(tmp_path)
+    assert (
+        runner.source
+        == runner.model_source.directory
+        == str(MODEL_FIXTURES / "model2vec-rs-test-model-float32")
+    )
+    assert np.array_equal(runner.model_source.load().encode(TEXTS), runner.encode(TEXTS))
+    with runner.pool(1, start_method="spawn") as pool:
+        assert np.array_equal(pool.encode(TEXTS), runner.encode(TEXTS))
