@@ -300,7 +300,7 @@ def test_a_model_loaded_by_a_relative_path_reloads_in_workers_after_a_chdir(tmp_
     assert (
         runner.source
         == runner.model_source.directory
-        == str(MODEL_FIXTURES / "model2vec-rs-test-model-float32")
+        == str((MODEL_FIXTURES / "model2vec-rs-test-model-float32").resolve())
     )
     assert np.array_equal(runner.model_source.load().encode(TEXTS), runner.encode(TEXTS))
     with runner.pool(1, start_method="spawn") as pool:
