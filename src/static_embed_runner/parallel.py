@@ -485,8 +485,7 @@ def _split_options(
     from .runner import _to_torch, quantize_for_caller
 
     compute = {name: value for name, value in options.items() if name not in _OUTPUT_OPTIONS}
-    if compute.get("truncate_dim") is None:
-        compute["truncate_dim"] = runner.truncate_dim
+    compute["truncate_dim"] = runner._check_truncate_dim(compute.get("truncate_dim"))
     precision = options.get("precision", "float32")
     tensor = options.get("convert_to_tensor", False)
     numpy = options.get("convert_to_numpy", True)

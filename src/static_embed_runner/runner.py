@@ -615,7 +615,8 @@ class StaticEmbedRunner:
         """Embed pre-tokenized texts: the mean of each list's rows, then head, truncation and
         normalisation as in :meth:`encode` -> ``(len(token_ids), dim)`` float32. The ids are used
         as given (no prompt, no limit, the unknown token kept); an id outside the vocabulary
-        raises ``ValueError``."""
+        raises ``ValueError``. Without ``truncate_dim``, :attr:`truncate_dim` applies, as in
+        :meth:`encode`."""
         return self._embed_known_ids(
             _check_ids(token_ids, self._table.vocab_size), normalize, truncate_dim
         )
