@@ -44,3 +44,15 @@ def test_public_api_is_an_explicit_list_of_names_that_exist():
     )
     assert all(hasattr(static_embed_runner, name) for name in exported)
     assert exported == sorted(exported)
+
+
+def test_the_embedding_store_is_imported_on_first_use_only():
+    code = (
+        "import sys\n"
+        "import static_embed_runner\n"
+        "assert 'sqlite3' not in sys.modules and 'static_embed_runner.store' not in sys.modules\n"
+        "from static_embed_runner import EmbeddingStore\n"
+        "from static_embed_runner.store import EmbeddingStore as Direct\n"
+        "assert EmbeddingStore is Direct and 'sqlite3' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -6,6 +6,8 @@
 (1, 256)
 """
 
+from typing import TYPE_CHECKING
+
 from .errors import (
     DownloadIntegrityError,
     GatedRepoError,
@@ -32,8 +34,10 @@ from .quantize import (
 )
 from .runner import StaticEmbedRunner
 from .similarity import semantic_search, similarity, similarity_pairwise
-from .store import EmbeddingStore
 from .tokenizer import Tokenizer
+
+if TYPE_CHECKING:
+    from .store import EmbeddingStore
 
 __version__ = "0.1.0"
 
@@ -66,3 +70,12 @@ __all__ = [
     "similarity",
     "similarity_pairwise",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``EmbeddingStore`` on first use, so importing the package does not import sqlite3."""
+    if name == "EmbeddingStore":
+        from .store import EmbeddingStore
+
+        return EmbeddingStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

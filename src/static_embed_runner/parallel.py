@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import WorkerError
+from .progress import Progress
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -87,8 +88,7 @@ class EncodePool:
     def __init__(
         self, runner: StaticEmbedRunner, workers: int, *, start_method: str | None = None
     ) -> None:
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        check_workers(workers)
         source = runner.model_source
         if source is None:
             raise ValueError(
@@ -147,14 +147,19 @@ class EncodePool:
         :class:`~.store.EmbeddingStore`)."""
         from .runner import _check_texts
 
+        _refuse_workers(options)
         batch = _check_texts(texts)
+        show_progress_bar = options.pop("show_progress_bar", None)
         self.runner.encode([], **options)  # checks every option before any work
         if isinstance(texts, str) and store is None:
             return self.runner.encode(texts, **options)
+        progress = Progress(enabled=bool(show_progress_bar), total=len(batch), delay=0.0)
         options, finish = _split_options(self.runner, options)
         empty = self.runner.encode([], **options)
         job = _plan(self.runner, batch, options, store)
-        vectors = job.complete(self._encode_list(job.texts, options, empty))
+        progress.update(len(batch) - len(job.texts))  # the vectors the store holds
+        vectors = job.complete(self._encode_list(job.texts, options, empty, progress))
+        progress.close()
         return finish(vectors[0] if isinstance(texts, str) else vectors)
 
     def encode_query(self, texts: str | Iterable[str], **options: Any) -> np.ndarray:
@@ -180,6 +185,7 @@ class EncodePool:
         """:func:`iter_batches` on the workers: one ``(batch_size, dim)`` array per
         ``batch_size`` texts (the last one shorter), in order; at most two batches per worker
         are read ahead, so memory stays bounded for an input of any length."""
+        _refuse_workers(options)
         self.runner.encode([], batch_size=batch_size, **options)
         options, finish = _split_options(self.runner, options)
         jobs = _jobs(self.runner, texts, batch_size, options, store)
@@ -194,12 +200,15 @@ class EncodePool:
     ) -> Iterator[np.ndarray]:
         """One array per list of texts in ``batches``, in order (the batches as the caller cut
         them; at most two per worker are read ahead)."""
+        _refuse_workers(options)
         self.runner.encode([], **options)
         options, finish = _split_options(self.runner, options)
         jobs = (_plan(self.runner, list(batch), options, store) for batch in batches)
         return _mapped(finish, self._ordered(jobs, options))
 
-    def _encode_list(self, texts: list[str], options: dict, empty: np.ndarray) -> np.ndarray:
+    def _encode_list(
+        self, texts: list[str], options: dict, empty: np.ndarray, progress: Progress
+    ) -> np.ndarray:
         if not texts:
             return empty
         batch_size = options.get("batch_size", DEFAULT_BATCH_SIZE)
@@ -209,6 +218,7 @@ class EncodePool:
         out = np.empty((len(texts), empty.shape[1]), dtype=np.float32)
         for start, vectors in zip(starts, self._ordered(jobs, options), strict=True):
             out[start : start + len(vectors)] = vectors
+            progress.update(len(vectors))
         return out
 
     def _ordered(self, jobs: Iterator[_Job], options: dict) -> Iterator[np.ndarray]:
@@ -325,6 +335,23 @@ class EncodePool:
                 return
             except Exception:  # the first error was already raised
                 continue
+
+
+def check_workers(workers: object) -> int:
+    """``workers`` checked to be a positive int (TypeError for another type)."""
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        raise TypeError(f"workers must be a positive int, got {workers!r}")
+    if workers < 1:
+        raise ValueError(f"workers must be a positive int, got {workers}")
+    return workers
+
+
+def _refuse_workers(options: dict) -> None:
+    if "workers" in options:
+        raise TypeError(
+            "a pool's methods take no workers argument: the pool already has its processes "
+            "(start another pool for another number)"
+        )
 
 
 def _describe_exit(code: int | None) -> str:
@@ -455,19 +482,17 @@ def _split_options(
     ``encode`` returns: quantized or converted to torch in the caller, over the whole result).
     The runner's own ``truncate_dim`` default is made explicit, since workers load the model
     afresh."""
-    from .quantize import quantize_embeddings
-    from .runner import _to_torch
+    from .runner import _to_torch, quantize_for_caller
 
     compute = {name: value for name, value in options.items() if name not in _OUTPUT_OPTIONS}
-    if compute.get("truncate_dim") is None:
-        compute["truncate_dim"] = runner.truncate_dim
+    compute["truncate_dim"] = runner._check_truncate_dim(compute.get("truncate_dim"))
     precision = options.get("precision", "float32")
     tensor = options.get("convert_to_tensor", False)
     numpy = options.get("convert_to_numpy", True)
 
     def finish(vectors: np.ndarray) -> Any:
         if precision != "float32":
-            vectors = quantize_embeddings(vectors, precision)
+            vectors = quantize_for_caller(vectors, precision)
         if tensor or not numpy:
             return _to_torch(vectors, as_list=not tensor)
         return vectors
@@ -483,6 +508,22 @@ def _plan(
     return _Job(*store.plan(runner, batch, options))
 
 
+def _encode_showing(
+    runner: StaticEmbedRunner, batch: list[str], texts: list[str], options: dict
+) -> np.ndarray:
+    """``runner.encode(texts, **options)``, a batch at a time, with a progress bar over all of
+    ``batch`` (the texts not in ``texts`` came from the store: done at once)."""
+    progress = Progress(enabled=True, total=len(batch), delay=0.0)
+    progress.update(len(batch) - len(texts))
+    step = options.get("batch_size", DEFAULT_BATCH_SIZE)
+    parts = [runner.encode([], **options)]
+    for start in range(0, len(texts), step):
+        parts.append(runner.encode(texts[start : start + step], **options))
+        progress.update(len(parts[-1]))
+    progress.close()
+    return np.concatenate(parts)
+
+
 def iter_batches_on_pool(
     runner: StaticEmbedRunner,
     workers: int,
@@ -493,7 +534,8 @@ def iter_batches_on_pool(
     **options: Any,
 ) -> Iterator[np.ndarray]:
     """:func:`iter_batches` on a pool of ``workers`` processes started when iteration starts and
-    closed when it ends (or is abandoned)."""
+    closed when it ends (or is abandoned). Arguments are checked now."""
+    check_workers(workers)
     runner.encode([], batch_size=batch_size, **options)
     options, finish = _split_options(runner, options)
     jobs = _jobs(runner, texts, batch_size, options, store)
@@ -519,16 +561,24 @@ def encode_once(
     (``workers`` > 1) and/or a store."""
     from .runner import _check_texts
 
+    if workers is not None:
+        check_workers(workers)
+    show_progress_bar = options.pop("show_progress_bar", None)
+    runner.encode([], **options)
     if workers is None or workers == 1:
         batch = _check_texts(texts)
-        runner.encode([], **options)
         job = _plan(runner, batch, options, store)
-        vectors = job.complete(runner.encode(job.texts, **options))
+        if show_progress_bar:
+            computed = _encode_showing(runner, batch, job.texts, options)
+        else:
+            computed = runner.encode(job.texts, **options)
+        vectors = job.complete(computed)
         return vectors[0] if isinstance(texts, str) else vectors
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    runner.encode([], **options)
     if isinstance(texts, str) and store is None:
         return runner.encode(texts, **options)
+    batch = _check_texts(texts)
+    if not batch:  # nothing to encode: no processes to start
+        return runner.encode(batch, **options)
     with EncodePool(runner, workers) as pool:
-        return pool.encode(texts, store=store, **options)
+        one = batch[0] if isinstance(texts, str) else batch
+        return pool.encode(one, store=store, show_progress_bar=show_progress_bar, **options)

@@ -11,10 +11,11 @@ head -> Matryoshka truncation -> L2 normalisation.
 
 from __future__ import annotations
 
-import hashlib
 import numbers
 import re
+import sys
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
@@ -38,7 +39,7 @@ from .quantize import PRECISIONS, Precision, quantize_embeddings
 from .similarity import SimilarityFnName, check_similarity_fn_name
 from .similarity import similarity as _similarity
 from .similarity import similarity_pairwise as _similarity_pairwise
-from .source import ModelSource, content_fingerprint
+from .source import ModelSource, content_fingerprint, quick_fingerprint
 from .tokenizer.backend import BACKENDS, Backend, TokenizerLike, load_tokenizer
 from .tokenizer.truncation import Truncation
 
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     from .store import EmbeddingStore
 
 TABLES = ("q4", "f32")
+# The modules between a caller and quantize_embeddings, skipped by its warnings' stack level.
+_OWN_FILES = frozenset({__file__, str(Path(__file__).with_name("parallel.py"))})
 _DIRECTIONS = ("right", "left")
 _PLAIN_INT = {int}
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "data" / "default_model"
@@ -84,13 +87,9 @@ class StaticEmbedRunner:
         # The model's identity for caches: load() sets it from the files (the same files give
         # the same fingerprint in every process); a runner built otherwise gets a unique one.
         self.fingerprint: str = uuid.uuid4().hex
-        # Where load() found the model, so that adapters can store the model by reference and load
-        # it again: the folder (absolute) or the Hub id with its revision; None for the embedded
-        # default model.
-        self.source: str | None = None
-        self.revision: str | None = None
-        # How load() read the model (folder, table mode, tokenizer backend), so that worker
-        # processes can load it again; None for a runner built otherwise.
+        # Where and how load() read the model (folder, reference, revision, table mode, tokenizer
+        # backend), so that worker processes and adapters can load it again; None for a runner
+        # built otherwise.
         self.model_source: ModelSource | None = None
         self._content_fingerprint: str | None = None
         self._default_steps = _TokenSteps(
@@ -152,16 +151,21 @@ class StaticEmbedRunner:
         if prefetch or (prefetch is None and usable_cpus() >= 2):
             start_prefetch(parts.table.stored_arrays(), then=_reserve_for(parts.table, scratch))
         runner = cls(parts, tokenizer, scratch)
-        runner.fingerprint = _fingerprint(directory)
-        if path is not None:
-            from_hub = not Path(path).expanduser().is_dir()
-            runner.source = str(path) if from_hub else str(directory.resolve())
-            runner.revision = revision if from_hub else None
-        reference = None if path is None else str(path)
-        runner.model_source = ModelSource(
-            str(directory), reference, revision, table, tokenizer_backend
-        )
+        runner.fingerprint = quick_fingerprint(directory)
+        runner.model_source = ModelSource.of(directory, path, revision, table, tokenizer_backend)
         return runner
+
+    @property
+    def source(self) -> str | None:
+        """The model as ``load`` got it: its folder (absolute) or Hub id; None for the embedded
+        default model or a runner not built by ``load`` (from :attr:`model_source`)."""
+        return None if self.model_source is None else self.model_source.reference
+
+    @property
+    def revision(self) -> str | None:
+        """The Hub revision :attr:`source` was loaded at (None: the default branch, or not a Hub
+        model)."""
+        return None if self.model_source is None else self.model_source.revision
 
     @property
     def content_fingerprint(self) -> str:
@@ -335,8 +339,7 @@ class StaticEmbedRunner:
             normalize = normalize_embeddings
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-        truncate_dim = self._truncate_dim if truncate_dim is None else truncate_dim
-        out_dim = self.dim if truncate_dim is None else self._check_truncate_dim(truncate_dim)
+        out_dim = self._check_truncate_dim(truncate_dim)
         if type(batch_size) is not int or batch_size < 1:
             _check_batch_size(batch_size)
         if normalize is None:
@@ -350,8 +353,9 @@ class StaticEmbedRunner:
                 "prompt": prompt,
                 "max_length": max_length,
                 "normalize": normalize,
-                "truncate_dim": truncate_dim,
+                "truncate_dim": out_dim,
                 "batch_size": batch_size,
+                "show_progress_bar": show_progress_bar,
             }
             out = encode_once(self, texts, workers, store, options)
         elif isinstance(texts, str) and not show_progress_bar:
@@ -359,7 +363,7 @@ class StaticEmbedRunner:
         else:  # bookkeeping
             out = self._embed_batch(texts, steps, out_dim, normalize, batch_size, show_progress_bar)
         if precision != "float32":
-            out = quantize_embeddings(out, precision)
+            out = quantize_for_caller(out, precision)
         if convert_to_tensor or not convert_to_numpy:
             return _to_torch(out, as_list=not convert_to_tensor)
         return out
@@ -612,7 +616,8 @@ class StaticEmbedRunner:
         """Embed pre-tokenized texts: the mean of each list's rows, then head, truncation and
         normalisation as in :meth:`encode` -> ``(len(token_ids), dim)`` float32. The ids are used
         as given (no prompt, no limit, the unknown token kept); an id outside the vocabulary
-        raises ``ValueError``."""
+        raises ``ValueError``. Without ``truncate_dim``, :attr:`truncate_dim` applies, as in
+        :meth:`encode`."""
         return self._embed_known_ids(
             _check_ids(token_ids, self._table.vocab_size), normalize, truncate_dim
         )
@@ -628,8 +633,11 @@ class StaticEmbedRunner:
         return self._pool(token_ids, out_dim, normalize)
 
     def _check_truncate_dim(self, truncate_dim: int | None) -> int:
+        """The dimension of the vectors a call with ``truncate_dim`` returns: the one resolver of
+        the output dimension (None: :attr:`truncate_dim` if set, else :attr:`dim`), used by
+        ``encode``, the store, the pool, the SQL functions and the framework adapters."""
         if truncate_dim is None:
-            return self.dim
+            return self.get_embedding_dimension()
         if not _is_integer(truncate_dim):
             raise TypeError(f"truncate_dim must be an int or None, got {truncate_dim!r}")
         truncate_dim = int(truncate_dim)
@@ -724,6 +732,21 @@ def _configure(tokenizer: TokenizerLike, parts: ModelParts) -> TokenizerLike:
     return tokenizer
 
 
+def quantize_for_caller(vectors: np.ndarray, precision: Precision) -> np.ndarray:
+    """:func:`~.quantize.quantize_embeddings`, its warnings (few calibration rows) pointed at
+    the line that called into this package (``encode``, ``encode_query``, a pool's method)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = quantize_embeddings(vectors, precision)
+    if caught:
+        level, frame = 1, sys._getframe(0)
+        while frame is not None and frame.f_code.co_filename in _OWN_FILES:
+            frame, level = frame.f_back, level + 1
+        for warning in caught:
+            warnings.warn(warning.message, warning.category, stacklevel=level)
+    return out
+
+
 def _to_torch(vectors: np.ndarray, *, as_list: bool):
     """``vectors`` as one torch tensor, or (``as_list``) a list of one tensor per row (a vector
     stays one tensor), as ``SentenceTransformer.encode`` returns them."""
@@ -802,17 +825,6 @@ def _check_ids(token_ids: object, vocab_size: int) -> list[list[int]]:
             )
         batch[index] = ids
     return batch
-
-
-def _fingerprint(directory: Path) -> str:
-    """A digest of a model folder's files by relative path, size and modification time."""
-    digest = hashlib.blake2b(digest_size=16)
-    for file in sorted(directory.rglob("*")):
-        if file.is_file():
-            stat = file.stat()
-            relative = file.relative_to(directory).as_posix()
-            digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
 
 
 def _resolve(path: str | Path | None, revision: str | None) -> Path:

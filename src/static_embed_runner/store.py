@@ -234,8 +234,7 @@ def vector_options(runner: StaticEmbedRunner, options: dict[str, Any]) -> tuple[
     )
     truncation = steps.tokenizer.truncation
     normalize = options.get("normalize", True)
-    truncate_dim = options.get("truncate_dim")
-    dim = runner._check_truncate_dim(runner.truncate_dim if truncate_dim is None else truncate_dim)
+    dim = runner._check_truncate_dim(options.get("truncate_dim"))
     resolved: dict[str, Any] = {
         "prefix": steps.prefix,
         "char_limit": steps.char_limit,

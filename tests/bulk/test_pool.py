@@ -3,7 +3,9 @@ with the fork and spawn start methods; dead and raising workers give an error, n
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import os
 import shutil
 import signal
@@ -16,10 +18,12 @@ import pytest
 from corpus import CORPUS, MODEL_FIXTURES
 
 from static_embed_runner import (
+    EmbeddingStore,
     ModelFileNotFoundError,
     StaticEmbedRunner,
     TokenizerInputError,
     WorkerError,
+    parallel,
 )
 
 TEXTS = [f"{text} #{i}" for i in range(4) for text in CORPUS]
@@ -196,10 +200,18 @@ def test_encode_iter_reads_its_input_lazily_so_memory_stays_bounded(runner, work
 
 
 def test_bad_arguments_are_reported_before_any_worker_starts(runner):
-    with pytest.raises(ValueError, match="workers must be a positive integer"):
+    with pytest.raises(ValueError, match="workers must be a positive int"):
         runner.pool(0)
-    with pytest.raises(ValueError, match="workers must be a positive integer"):
+    with pytest.raises(ValueError, match="workers must be a positive int"):
         runner.encode(TEXTS, workers=-1)
+    with pytest.raises(TypeError, match="workers must be a positive int, got '2'"):
+        runner.encode(TEXTS, workers="2")
+    with pytest.raises(TypeError, match="workers must be a positive int"):
+        runner.pool(2.0)
+    with pytest.raises(ValueError, match="workers must be a positive int, got 0"):
+        runner.encode_iter(TEXTS, workers=0)  # at the call, not at the first next()
+    with pytest.raises(TypeError, match="workers must be a positive int"):
+        runner.encode_iter(TEXTS, workers="3")
     with pytest.raises(TypeError, match=r"texts\[3\] must be a str, got int"):
         list(runner.encode_iter(["a", "b", "c", 4], batch_size=2))
     with pytest.raises(TypeError, match="iterable of str, got str"):
@@ -225,3 +237,71 @@ def test_pool_quantizes_over_the_whole_result_and_keeps_the_runner_truncate_dim(
     assert np.array_equal(
         copy_.encode(TEXTS, workers=2, precision="int8"), copy_.encode(TEXTS, precision="int8")
     )
+
+
+def test_a_pool_s_methods_refuse_a_workers_argument(runner):
+    with runner.pool(1, start_method="fork") as pool:
+        for call in (
+            lambda: pool.encode(TEXTS, workers=2),
+            lambda: pool.encode_iter(TEXTS, workers=2),
+            lambda: pool.encode_batches([TEXTS], workers=2),
+        ):
+            with pytest.raises(TypeError, match="take no workers argument"):
+                call()
+        assert np.array_equal(pool.encode(TEXTS[:3]), runner.encode(TEXTS[:3]))
+
+
+def test_encoding_no_texts_with_workers_starts_no_process(runner, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a process was started")
+
+    monkeypatch.setattr(parallel.EncodePool, "__init__", refuse)
+    empty = runner.encode([], workers=2)
+    assert empty.shape == (0, runner.dim) and empty.dtype == np.float32
+
+
+@pytest.mark.parametrize("with_store", [False, True])
+def test_show_progress_bar_shows_progress_with_workers_or_a_store(runner, tmp_path, with_store):
+    stderr = io.StringIO()
+    store = EmbeddingStore(tmp_path / "s.sqlite") if with_store else None
+    with contextlib.redirect_stderr(stderr):
+        got = runner.encode(TEXTS, workers=2, store=store, show_progress_bar=True)
+    assert np.array_equal(got, runner.encode(TEXTS))
+    assert f"{len(TEXTS)}/{len(TEXTS)}" in stderr.getvalue()
+    if with_store:
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            hits = runner.encode(TEXTS, store=store, show_progress_bar=True)  # every text a hit
+        assert np.array_equal(hits, got)
+        assert f"{len(TEXTS)}/{len(TEXTS)}" in stderr.getvalue()
+        stderr = io.StringIO()
+        more = [*TEXTS, "a new one"]
+        with contextlib.redirect_stderr(stderr):
+            got = runner.encode(more, store=store, show_progress_bar=True, batch_size=2)
+        assert np.array_equal(got, runner.encode(more))
+        assert f"{len(more)}/{len(more)}" in stderr.getvalue()
+
+
+def test_the_int8_few_rows_warning_points_at_the_caller_s_line(runner):
+    for call in (
+        lambda: runner.encode(TEXTS[:3], precision="int8"),
+        lambda: runner.encode_query(TEXTS[:3], precision="int8"),
+        lambda: runner.encode(TEXTS[:3], workers=2, precision="int8"),
+    ):
+        with pytest.warns(UserWarning, match="taken from only 3 embeddings") as caught:
+            call()
+        assert caught[0].filename == __file__
+
+
+def test_a_model_loaded_by_a_relative_path_reloads_in_workers_after_a_chdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(MODEL_FIXTURES)
+    runner = StaticEmbedRunner.load("model2vec-rs-test-model-float32")
+    monkeypatch.chdir(tmp_path)
+    assert (
+        runner.source
+        == runner.model_source.directory
+        == str((MODEL_FIXTURES / "model2vec-rs-test-model-float32").resolve())
+    )
+    assert np.array_equal(runner.model_source.load().encode(TEXTS), runner.encode(TEXTS))
+    with runner.pool(1, start_method="spawn") as pool:
+        assert np.array_equal(pool.encode(TEXTS), runner.encode(TEXTS))

@@ -15,7 +15,13 @@ import numpy as np
 import pytest
 from corpus import CORPUS, MODEL_FIXTURES
 
-from static_embed_runner import EmbeddingStore, StaticEmbedRunner, StoreError
+from static_embed_runner import (
+    EmbeddingStore,
+    ModelFileNotFoundError,
+    StaticEmbedRunner,
+    StoreError,
+    UnknownModelLayoutError,
+)
 
 FLOAT32 = MODEL_FIXTURES / "model2vec-rs-test-model-float32"
 TEXTS = [f"{text} ({i})" for i in range(3) for text in CORPUS]
@@ -68,6 +74,61 @@ def test_the_same_model_files_at_another_path_share_the_stored_vectors(model, st
     moved = StaticEmbedRunner.load(copy, table="f32", tokenizer_backend="tokenizers")
     assert moved.content_fingerprint == runner.content_fingerprint
     assert missing(store, moved, TEXTS) == []
+
+
+def test_two_models_loaded_by_relative_paths_never_share_vectors_after_a_chdir(
+    tmp_path, store, monkeypatch
+):
+    for name in ("model2vec-rs-test-model-float32", "model2vec-rs-test-model-int8"):
+        shutil.copytree(MODEL_FIXTURES / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    a = StaticEmbedRunner.load("model2vec-rs-test-model-float32")
+    b = StaticEmbedRunner.load("model2vec-rs-test-model-int8")
+    monkeypatch.chdir(tmp_path / "model2vec-rs-test-model-int8")
+    assert a.model_source.directory == str(tmp_path / "model2vec-rs-test-model-float32")
+    a.encode(TEXTS, store=store)
+    assert a.content_fingerprint != b.content_fingerprint
+    assert np.array_equal(b.encode(TEXTS, store=store), b.encode(TEXTS))
+
+
+def test_a_moved_model_folder_is_a_clear_error_not_an_empty_fingerprint(model, store, tmp_path):
+    runner = StaticEmbedRunner.load(model)
+    model.rename(tmp_path / "moved")
+    with pytest.raises(ModelFileNotFoundError, match="no longer exists"):
+        runner.encode(TEXTS, store=store)
+    with pytest.raises(ModelFileNotFoundError, match="no longer exists"):
+        runner.model_source.load()
+
+
+def test_a_folder_emptied_of_its_model_files_is_a_clear_error(model, store):
+    runner = StaticEmbedRunner.load(model)
+    for file in model.iterdir():
+        file.unlink()
+    (model / "README.md").write_text("not a model")
+    with pytest.raises(UnknownModelLayoutError, match="no supported model layout"):
+        runner.encode(TEXTS, store=store)
+
+
+def test_files_the_model_does_not_read_leave_its_fingerprint_unchanged(model, tmp_path):
+    before = StaticEmbedRunner.load(model)
+    (model / ".git").mkdir()
+    (model / ".git" / "HEAD").write_text("ref: refs/heads/main")
+    (model / ".cache" / "huggingface").mkdir(parents=True)
+    (model / ".cache" / "huggingface" / "model.safetensors.metadata").write_text("etag")
+    (model / "README.md").write_text("a model card")
+    after = StaticEmbedRunner.load(model)
+    assert after.content_fingerprint == before.content_fingerprint
+    assert after.fingerprint == before.fingerprint
+
+
+def test_a_runner_s_truncate_dim_keys_the_store_and_sizes_its_vectors(model, store):
+    runner = StaticEmbedRunner.load(model)
+    runner.truncate_dim = 1
+    kept = runner.encode(TEXTS, store=store)
+    assert kept.shape == (len(TEXTS), 1)
+    assert np.array_equal(kept, runner.encode(TEXTS, truncate_dim=1))
+    runner.truncate_dim = None
+    assert np.array_equal(runner.encode(TEXTS, store=store), runner.encode(TEXTS))
 
 
 def _row_offset(path: Path, tensor: str, row: int) -> int:

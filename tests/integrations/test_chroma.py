@@ -13,6 +13,7 @@ from chromadb.config import Settings
 from chromadb.utils.embedding_functions import known_embedding_functions
 from integrations.paraphrases import CORPUS, QUERIES
 
+from static_embed_runner import StaticEmbedRunner
 from static_embed_runner.integrations.chroma import StaticEmbedRunnerEmbeddingFunction
 
 SETTINGS = Settings(anonymized_telemetry=False, allow_reset=True)
@@ -48,6 +49,8 @@ def test_a_persisted_collection_reopens_with_the_function_rebuilt_from_its_confi
         "revision": None,
         "truncate_dim": 12,
         "normalize": True,
+        "table": "q4",
+        "tokenizer_backend": "auto",
     }
     stored = collection.get(ids=IDS, include=["embeddings"])["embeddings"]
     documents = prompted.encode_document(CORPUS, truncate_dim=12)
@@ -79,8 +82,34 @@ def test_the_function_is_registered_and_its_config_round_trips(runner) -> None:
     assert known_embedding_functions["static_embed_runner"] is StaticEmbedRunnerEmbeddingFunction
     assert function.name() == "static_embed_runner" and function.is_legacy() is False
     config = function.get_config()
-    assert config == {"model": None, "revision": None, "truncate_dim": 64, "normalize": True}
+    assert config == {
+        "model": None,
+        "revision": None,
+        "truncate_dim": 64,
+        "normalize": True,
+        "table": "q4",
+        "tokenizer_backend": "auto",
+    }
     rebuilt = StaticEmbedRunnerEmbeddingFunction.build_from_config(config)
+    assert np.asarray(rebuilt(CORPUS)).tobytes() == np.asarray(function(CORPUS)).tobytes()
+    # A config written before table and tokenizer_backend were recorded still opens.
+    older = {key: config[key] for key in ("model", "revision", "truncate_dim", "normalize")}
+    assert StaticEmbedRunnerEmbeddingFunction.build_from_config(older).get_config() == config
+
+
+def test_a_runner_s_own_truncate_dim_and_load_options_travel_in_the_config(prompted_dir) -> None:
+    runner = StaticEmbedRunner.load(prompted_dir, table="f32", tokenizer_backend="lite")
+    runner.truncate_dim = 8
+    function = StaticEmbedRunnerEmbeddingFunction(runner)
+    config = function.get_config()
+    assert (config["truncate_dim"], config["table"], config["tokenizer_backend"]) == (
+        8,
+        "f32",
+        "lite",
+    )
+    rebuilt = StaticEmbedRunnerEmbeddingFunction.build_from_config(config)
+    assert rebuilt.runner.model_source == runner.model_source
+    assert np.asarray(rebuilt(CORPUS)).shape == (len(CORPUS), 8)
     assert np.asarray(rebuilt(CORPUS)).tobytes() == np.asarray(function(CORPUS)).tobytes()
 
 

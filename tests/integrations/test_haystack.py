@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -113,15 +114,15 @@ def test_document_embedder_gives_encode_document_bits_of_meta_and_content(prompt
 def test_a_component_from_a_path_loads_the_model_in_warm_up(prompted_dir, monkeypatch) -> None:
     monkeypatch.chdir(prompted_dir.parent)
     embedder = StaticEmbedRunnerTextEmbedder(prompted_dir.name)
-    assert embedder._runner is None
+    assert embedder.model.runner is None
     serialised = embedder.to_dict()
     assert serialised["init_parameters"]["model"] == str(prompted_dir.resolve())
     embedder.warm_up()
-    runner = embedder._runner
+    runner = embedder.model.runner
     assert runner is not None and runner.source == str(prompted_dir.resolve())
     assert embedder.to_dict() == serialised
     embedder.warm_up()
-    assert embedder._runner is runner
+    assert embedder.model.runner is runner
     # run() warms up a component nobody warmed up
     fresh = StaticEmbedRunnerDocumentEmbedder(prompted_dir)
     assert fresh.run([Document(content="x")])["documents"][0].embedding is not None
@@ -131,7 +132,8 @@ def test_run_async_returns_run_s_result_from_a_worker_thread(prompted) -> None:
     text_embedder = StaticEmbedRunnerTextEmbedder(prompted)
     document_embedder = StaticEmbedRunnerDocumentEmbedder(prompted)
     recorder = ThreadRecordingRunner(prompted)
-    text_embedder._runner = document_embedder._runner = recorder
+    text_embedder.model = replace(text_embedder.model, runner=recorder)
+    document_embedder.model = replace(document_embedder.model, runner=recorder)
     documents = [Document(content=text) for text in CORPUS]
 
     async def both() -> tuple[dict, dict, int]:

@@ -13,7 +13,6 @@ from integrations.recording import ThreadRecordingRunner, as_float32
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import InMemoryVectorStore
 
-from static_embed_runner.integrations._model import ModelRef
 from static_embed_runner.integrations.langchain import StaticEmbedRunnerEmbeddings
 
 
@@ -69,9 +68,13 @@ def test_the_async_methods_return_the_same_vectors_from_a_worker_thread(prompted
 def test_a_model_path_is_loaded_once_and_recorded_absolute(prompted_dir, monkeypatch) -> None:
     monkeypatch.chdir(prompted_dir.parent)
     embeddings = StaticEmbedRunnerEmbeddings(prompted_dir.name, revision="ignored for a folder")
-    assert embeddings.model_ref == ModelRef(str(prompted_dir.resolve()), None)
+    source = embeddings.model.model_source
+    assert (source.reference, source.revision) == (str(prompted_dir.resolve()), None)
+    assert (
+        source.directory == str(prompted_dir.resolve()) and source is embeddings.runner.model_source
+    )
     assert embeddings.runner.source == str(prompted_dir.resolve())
-    assert StaticEmbedRunnerEmbeddings().model_ref.path is None  # the embedded default model
+    assert StaticEmbedRunnerEmbeddings().model.reference is None  # the embedded default model
 
 
 def test_misuse_is_a_clear_error(runner) -> None:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from integrations.paraphrases import CORPUS, QUERIES
 
+from static_embed_runner import StaticEmbedRunner
 from static_embed_runner.integrations.memory import StaticEmbedRunnerEmbedder
 
 
@@ -40,3 +41,12 @@ def test_a_stored_memory_is_recalled_by_a_paraphrase(runner) -> None:
 def test_a_text_that_is_not_a_str_is_a_type_error(runner) -> None:
     with pytest.raises(TypeError, match="get_embedding takes one str, got list"):
         StaticEmbedRunnerEmbedder(runner).get_embedding(["a"])
+
+
+def test_a_runner_s_own_truncate_dim_sets_the_dimension_and_the_vectors(prompted_dir) -> None:
+    runner = StaticEmbedRunner.load(prompted_dir)
+    runner.truncate_dim = 7
+    embedder = StaticEmbedRunnerEmbedder(runner)
+    assert embedder.get_dimension() == 7 == embedder.get_embedding(CORPUS[0]).shape[0]
+    assert embedder.get_embedding("").shape == (7,)
+    assert embedder.get_embedding(CORPUS[0]).tobytes() == runner.encode(CORPUS[0]).tobytes()

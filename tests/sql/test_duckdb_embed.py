@@ -94,6 +94,22 @@ def test_the_registered_prompt_and_truncate_dim_apply_to_every_row(runner, corpu
     assert got.tobytes() == runner.encode(corpus, truncate_dim=64).tobytes()
 
 
+def test_a_runner_s_own_truncate_dim_sizes_the_column_as_encode_does(corpus) -> None:
+    runner = StaticEmbedRunner.load()
+    runner.truncate_dim = 128
+    db = duckdb.connect()
+    register_sql_functions(db, runner)
+    assert db.execute("SELECT typeof(embed('x'))").fetchone()[0] == "FLOAT[128]"
+    rows = db.execute(
+        "SELECT embed(body) FROM (SELECT unnest($t) AS body, generate_subscripts($t, 1) AS i) "
+        "ORDER BY i",
+        {"t": [*corpus[:5], None]},
+    ).fetchall()
+    assert rows[-1][0] is None
+    got = np.array([row[0] for row in rows[:-1]], dtype=np.float32)
+    assert got.tobytes() == runner.encode(corpus[:5]).tobytes()
+
+
 def test_top_k_by_array_cosine_distance_in_sql_equals_numpy(db, runner, corpus) -> None:
     _docs(db, corpus)
     vectors = runner.encode(corpus).astype(np.float64)

@@ -28,6 +28,19 @@ def detect_layout(directory: str | Path) -> Layout:
     return _match(files, str(directory))
 
 
+def model_files(directory: str | Path) -> list[str]:
+    """The files of the local model folder ``directory`` that its layout reads, present ones only,
+    as sorted relative POSIX paths (what identifies the model; other files, such as ``.git/``
+    or a download cache's metadata, do not)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ModelFileNotFoundError(f"{directory}: model folder does not exist")
+    files = list_files(directory)
+    return sorted(
+        name for name in _match(files, str(directory)).needed_files(files) if name in files
+    )
+
+
 def files_to_download(available: Iterable[str]) -> list[str]:
     """Given a Hub repository's file listing, the files the detected layout needs."""
     files = frozenset(available)

@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._model import ModelArg, check_dim, check_options, load, missing_extra
+from ..runner import TABLES, StaticEmbedRunner
+from ..tokenizer.backend import BACKENDS
+from ._model import ModelArg, adapter_model, missing_extra
 
 try:
     from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
@@ -29,7 +31,11 @@ _CONFIG: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "revision": ("a str or None", lambda v: v is None or type(v) is str),
     "truncate_dim": ("a positive int or None", lambda v: v is None or (type(v) is int and v > 0)),
     "normalize": ("true or false", lambda v: type(v) is bool),
+    "table": (f"one of {TABLES}", lambda v: v in TABLES),
+    "tokenizer_backend": (f"one of {BACKENDS}", lambda v: v in BACKENDS),
 }
+# The keys every config has (table and tokenizer_backend were added later: default q4, auto).
+_REQUIRED = ("model", "revision", "truncate_dim", "normalize")
 # Settings that change the vectors: a collection's function may not change them.
 _FIXED = ("truncate_dim", "normalize")
 
@@ -42,8 +48,10 @@ class StaticEmbedRunnerEmbeddingFunction(EmbeddingFunction[Documents]):
 
     ``model``: a loaded :class:`~static_embed_runner.StaticEmbedRunner`, a model folder, a Hub id
     (with ``revision``) or None for the embedded default model; loaded once, here.
-    ``truncate_dim`` keeps the first dimensions (Matryoshka); ``normalize`` L2-normalises (then
-    the function's default space, ``"cosine"``, ranks as ``"ip"`` does).
+    ``truncate_dim`` keeps the first dimensions (Matryoshka; None: a given runner's own
+    ``truncate_dim``); ``normalize`` L2-normalises (then the function's default space,
+    ``"cosine"``, ranks as ``"ip"`` does). ``table`` and ``tokenizer_backend`` are ``load``'s
+    (a given runner's own are kept); all of these go into :meth:`get_config`.
     """
 
     def __init__(
@@ -53,11 +61,19 @@ class StaticEmbedRunnerEmbeddingFunction(EmbeddingFunction[Documents]):
         revision: str | None = None,
         truncate_dim: int | None = None,
         normalize: bool = True,
+        table: str = "q4",
+        tokenizer_backend: str = "auto",
     ) -> None:
-        check_options(truncate_dim, normalize)
-        self.model_ref, self.runner = load(model, revision)
-        check_dim(self.runner, truncate_dim)
-        self.truncate_dim = truncate_dim
+        self.model = adapter_model(
+            model,
+            revision=revision,
+            truncate_dim=truncate_dim,
+            normalize=normalize,
+            table=table,
+            tokenizer_backend=tokenizer_backend,
+        )
+        self.runner: StaticEmbedRunner = self.model.runner  # type: ignore[assignment]
+        self.truncate_dim = self.model.truncate_dim
         self.normalize = normalize
 
     def __call__(self, input: Documents) -> Embeddings:
@@ -83,10 +99,12 @@ class StaticEmbedRunnerEmbeddingFunction(EmbeddingFunction[Documents]):
 
     def get_config(self) -> dict[str, Any]:
         return {
-            "model": self.model_ref.path,
-            "revision": self.model_ref.revision,
+            "model": self.model.reference,
+            "revision": self.model.revision,
             "truncate_dim": self.truncate_dim,
             "normalize": self.normalize,
+            "table": self.model.table,
+            "tokenizer_backend": self.model.tokenizer_backend,
         }
 
     @staticmethod
@@ -97,19 +115,21 @@ class StaticEmbedRunnerEmbeddingFunction(EmbeddingFunction[Documents]):
             revision=config["revision"],
             truncate_dim=config["truncate_dim"],
             normalize=config["normalize"],
+            table=config.get("table", "q4"),
+            tokenizer_backend=config.get("tokenizer_backend", "auto"),
         )
 
     @staticmethod
     def validate_config(config: dict[str, Any]) -> None:
         if not isinstance(config, dict):
             raise ValueError(f"static_embed_runner config must be a dict, got {config!r}")
-        if set(config) != set(_CONFIG):
+        if not set(_REQUIRED) <= set(config) <= set(_CONFIG):
             raise ValueError(
-                f"static_embed_runner config must have the keys {sorted(_CONFIG)}, "
-                f"got {sorted(config)}"
+                f"static_embed_runner config must have the keys {sorted(_REQUIRED)} (and "
+                f"optionally {sorted(set(_CONFIG) - set(_REQUIRED))}), got {sorted(config)}"
             )
         for key, (expected, valid) in _CONFIG.items():
-            if not valid(config[key]):
+            if key in config and not valid(config[key]):
                 raise ValueError(
                     f"static_embed_runner config {key!r} must be {expected}, got {config[key]!r}"
                 )

@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..runner import DEFAULT_BATCH_SIZE, StaticEmbedRunner
-from ._model import ModelArg, check_dim, check_options, missing_extra, resolve
+from ._model import ModelArg, adapter_model, missing_extra
 
 try:
     from haystack import Document, component, default_from_dict, default_to_dict
@@ -38,16 +38,20 @@ class _Embedder:
         suffix: str,
         batch_size: int,
     ) -> None:
-        check_options(truncate_dim, normalize_embeddings, normalize_name="normalize_embeddings")
         for name, value in (("prefix", prefix), ("suffix", suffix)):
             if not isinstance(value, str):
                 raise TypeError(f"{name} must be a str, got {type(value).__name__}")
         if type(batch_size) is not int or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        self.model_ref, self._runner = resolve(model, revision)
-        if self._runner is not None:
-            check_dim(self._runner, truncate_dim)
-        self.truncate_dim = truncate_dim
+        self.model = adapter_model(
+            model,
+            revision=revision,
+            truncate_dim=truncate_dim,
+            normalize=normalize_embeddings,
+            normalize_name="normalize_embeddings",
+            load=False,
+        )
+        self.truncate_dim = self.model.truncate_dim
         self.normalize_embeddings = normalize_embeddings
         self.prefix = prefix
         self.suffix = suffix
@@ -55,16 +59,13 @@ class _Embedder:
 
     def warm_up(self) -> None:
         """Load the model, once (a component built from a loaded runner already has it)."""
-        if self._runner is None:
-            runner = self.model_ref.load()
-            check_dim(runner, self.truncate_dim)
-            self._runner = runner
+        self.model = self.model.loaded()
 
     @property
     def runner(self) -> StaticEmbedRunner:
         self.warm_up()
-        assert self._runner is not None
-        return self._runner
+        assert self.model.runner is not None
+        return self.model.runner
 
     def _options(self) -> dict[str, Any]:
         return {
@@ -75,8 +76,8 @@ class _Embedder:
 
     def _init_parameters(self) -> dict[str, Any]:
         return {
-            "model": self.model_ref.path,
-            "revision": self.model_ref.revision,
+            "model": self.model.reference,
+            "revision": self.model.revision,
             "truncate_dim": self.truncate_dim,
             "normalize_embeddings": self.normalize_embeddings,
             "prefix": self.prefix,

@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from ._model import ModelArg, check_dim, check_options, load, missing_extra
+from ..runner import StaticEmbedRunner
+from ._model import ModelArg, adapter_model, missing_extra
 
 try:
     from langchain_core.embeddings import Embeddings
@@ -34,10 +35,11 @@ class StaticEmbedRunnerEmbeddings(Embeddings):
         truncate_dim: int | None = None,
         normalize: bool = True,
     ) -> None:
-        check_options(truncate_dim, normalize)
-        self.model_ref, self.runner = load(model, revision)
-        check_dim(self.runner, truncate_dim)
-        self.truncate_dim = truncate_dim
+        self.model = adapter_model(
+            model, revision=revision, truncate_dim=truncate_dim, normalize=normalize
+        )
+        self.runner: StaticEmbedRunner = self.model.runner  # type: ignore[assignment]
+        self.truncate_dim = self.model.truncate_dim
         self.normalize = normalize
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -12,7 +12,8 @@ import asyncio
 from typing import Any
 
 from ..runner import StaticEmbedRunner
-from ._model import ModelArg, ModelRef, check_dim, load, missing_extra
+from ..source import ModelSource
+from ._model import ModelArg, adapter_model, missing_extra, runner_dim
 
 try:
     from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
@@ -60,18 +61,20 @@ class StaticEmbedRunnerEmbedding(BaseEmbedding):
     ) -> None:
         if model is not None and model_name is not None:
             raise ValueError("give the model as model or as model_name, not both")
-        ref, runner = load(model_name if model is None else model, revision)
-        super().__init__(model_name=ref.path, revision=ref.revision, **kwargs)
-        check_dim(runner, self.truncate_dim)
-        self._runner = runner
+        held = adapter_model(model_name if model is None else model, revision=revision)
+        super().__init__(model_name=held.reference, revision=held.revision, **kwargs)
+        assert held.runner is not None
+        self.truncate_dim = runner_dim(held.runner, self.truncate_dim)
+        self._runner = held.runner
 
     @classmethod
     def class_name(cls) -> str:
         return "StaticEmbedRunnerEmbedding"
 
     @property
-    def model_ref(self) -> ModelRef:
-        return ModelRef(self.model_name, self.revision)
+    def model_source(self) -> ModelSource | None:
+        """The loaded runner's record of its model."""
+        return self._runner.model_source
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickle the fields only (LlamaIndex's unpickling runs __init__ on them, which loads the

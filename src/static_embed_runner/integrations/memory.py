@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._model import ModelArg, check_dim, check_options, load
+from ..runner import StaticEmbedRunner
+from ._model import ModelArg, adapter_model
 
 
 class StaticEmbedRunnerEmbedder:
@@ -36,10 +37,11 @@ class StaticEmbedRunnerEmbedder:
         truncate_dim: int | None = None,
         normalize: bool = True,
     ) -> None:
-        check_options(truncate_dim, normalize)
-        self.model_ref, self.runner = load(model, revision)
-        check_dim(self.runner, truncate_dim)
-        self.truncate_dim = truncate_dim
+        self.model = adapter_model(
+            model, revision=revision, truncate_dim=truncate_dim, normalize=normalize
+        )
+        self.runner: StaticEmbedRunner = self.model.runner  # type: ignore[assignment]
+        self.truncate_dim = self.model.truncate_dim
         self.normalize = normalize
 
     def get_embedding(self, text: str) -> np.ndarray:

@@ -46,7 +46,8 @@ def register_sql_functions(
             f"runner must be a StaticEmbedRunner (or have its encode, dim and prompts), got "
             f"{type(runner).__name__}"
         )
-    dim = check_truncate_dim(truncate_dim, runner.dim, "truncate_dim")
+    check_truncate_dim(truncate_dim, runner.dim, "truncate_dim")
+    dim = output_dim(runner, truncate_dim)
     check_prompt_name(prompt_name, runner.prompts, "prompt_name")
     module = type(connection).__module__.split(".")[0]
     if module in ("duckdb", "_duckdb"):
@@ -63,6 +64,16 @@ def register_sql_functions(
             f"connection, got {type(connection).__module__}.{type(connection).__qualname__}"
         )
     register_sqlite(connection, flavour, runner, name, prompt_name, truncate_dim)
+
+
+def output_dim(runner: StaticEmbedRunner, truncate_dim: int | None) -> int:
+    """The length of ``runner.encode(text, truncate_dim=truncate_dim)``: the runner's own
+    resolver where it has one (a set ``runner.truncate_dim`` applies when ``truncate_dim`` is
+    None), else ``truncate_dim`` or ``runner.dim``."""
+    resolve = getattr(runner, "_check_truncate_dim", None)
+    if resolve is not None:
+        return int(resolve(truncate_dim))
+    return int(runner.dim) if truncate_dim is None else truncate_dim
 
 
 def check_truncate_dim(truncate_dim: object, dim: int, what: str) -> int:
