@@ -19,7 +19,12 @@ import pyarrow.parquet as pq
 import pytest
 from corpus import REAL_SENTENCES
 
-from static_embed_runner import EmbeddingStore, StaticEmbedRunner
+from static_embed_runner import (
+    EmbeddingStore,
+    StaticEmbedRunner,
+    UnsupportedTokenizerError,
+    WorkerError,
+)
 from static_embed_runner.cli import main
 
 DOCS = [(f"doc-{i}", f"{text} [{i}]") for i, text in enumerate(REAL_SENTENCES * 3)]
@@ -203,3 +208,69 @@ def test_progress_shows_rate_and_time_left(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "rows/s" in result.stderr
     assert f"{len(DOCS)}/{len(DOCS)}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        WorkerError("a worker process of this encode pool died (exit status -9)"),
+        UnsupportedTokenizerError("the lite tokenizer cannot\nreproduce this normalizer"),
+    ],
+)
+def test_package_errors_end_with_one_clear_line_and_exit_status_1(
+    tmp_path, capsys, monkeypatch, error
+):
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(StaticEmbedRunner, "load", fail)
+    path = write_input(tmp_path / "docs.txt")
+    assert embed_file(str(path), "--out", str(tmp_path / "e.npy")) == 1
+    err = capsys.readouterr().err
+    assert err == f"static-embed-runner embed-file: error: {' '.join(str(error).split())}\n"
+
+
+def test_each_part_is_flushed_to_disk_before_the_rename_that_marks_it_done(tmp_path, monkeypatch):
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(descriptor: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{descriptor}")))
+        real_fsync(descriptor)
+
+    def replace(source, target) -> None:
+        events.append(("replace", str(target)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    path = write_input(tmp_path / "docs.jsonl", DOCS[:10])
+    out = tmp_path / "e.jsonl"
+    args = ["--text-column", "body", "--chunk-rows", "4"]
+    assert embed_file(str(path), "--out", str(out), *args) == 0
+    folder = str(tmp_path / "e.jsonl.parts")
+    renamed = [(i, target) for i, (kind, target) in enumerate(events) if kind == "replace"]
+    parts = [(i, target) for i, target in renamed if target.startswith(folder + os.sep)]
+    assert len(parts) == 1 + 2 * 3  # the manifest, then a part file and its mark per chunk
+    for index, target in parts:
+        name = Path(target).name
+        assert events[index - 1] == ("fsync", str(Path(folder) / f".{name}.tmp")), target
+        assert events[index + 1] == ("fsync", folder), target
+
+
+@pytest.mark.parametrize("content", [b'{"start": 0, "stop": 4, "ids": [', b"[]", b"\xff"])
+def test_a_damaged_part_mark_is_named_and_restart_is_suggested(tmp_path, capsys, content):
+    path = tmp_path / "docs.jsonl"
+    lines = [json.dumps({"id": i, "body": text}) for i, text in DOCS[:5]] + ["not json"]
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "e.jsonl"
+    args = ["--text-column", "body", "--chunk-rows", "4"]
+    assert embed_file(str(path), "--out", str(out), *args) == 1  # stops at line 6, after a part
+    mark = tmp_path / "e.jsonl.parts" / f"{0:012d}.json"
+    assert json.loads(mark.read_text())["stop"] == 4
+    capsys.readouterr()
+    mark.write_bytes(content)
+    assert embed_file(str(path), "--out", str(out), *args) == 1
+    err = capsys.readouterr().err
+    assert f"{mark}: damaged part mark" in err and "--restart" in err
+    assert len(err.splitlines()) == 1

@@ -16,6 +16,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from ..errors import StaticEmbedRunnerError
 from ..store import EmbeddingStore, vector_options
 from .parts import OUTPUTS, Checkpoint, ids_path
 from .progress import JobProgress
@@ -88,8 +89,9 @@ def main(argv: list[str]) -> int:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer")
     try:
         run(args)
-    except (BulkInputError, OSError, ValueError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+    except (StaticEmbedRunnerError, OSError, ValueError) as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"{PROG}: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted (finished chunks are kept)", file=sys.stderr)

@@ -9,9 +9,10 @@ killed at any moment leaves only whole parts; a run started again reads the mark
 input rows they cover and continues. When every row is done the parts are joined into ``OUT``
 (written under a temporary name, then renamed) and the folder is removed.
 
-Outputs: ``.npy`` (float32 ``(rows, dim)``, ids in ``OUT-stem.ids.jsonl``, one JSON value a
-line), ``.parquet`` (columns ``id`` and ``embedding``, a fixed-size list of float32; needs
-pyarrow) and ``.jsonl`` (``{"id": ..., "embedding": [...]}`` a line).
+Outputs: ``.npy`` (float32 ``(rows, dim)``; the ids go beside it, ``emb.ids.jsonl`` for
+``emb.npy``, one JSON value a line), ``.parquet`` (columns ``id`` and ``embedding``, a
+fixed-size list of float32; needs pyarrow) and ``.jsonl`` (``{"id": ..., "embedding": [...]}``
+a line).
 """
 
 from __future__ import annotations
@@ -41,9 +42,25 @@ def _dump_id(value: object) -> bytes:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` under a temporary name, flush it to disk, then rename it to ``path`` and
+    flush the directory, so that after a crash ``path`` is either absent or whole."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
+    with open(tmp, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
     os.replace(tmp, path)
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(folder: Path) -> None:
+    if os.name == "nt":  # Windows cannot open a directory; NTFS journals renames itself
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 class Checkpoint:
@@ -78,8 +95,20 @@ class Checkpoint:
         self.marks = self._read_marks()
 
     def _read_marks(self) -> list[dict[str, Any]]:
-        marks = [json.loads(path.read_text()) for path in sorted(self.folder.glob("*.json"))]
-        marks = [mark for mark in marks if "start" in mark]
+        marks = []
+        for path in sorted(self.folder.glob("*.json")):
+            if path.name == "manifest.json":
+                continue
+            try:
+                mark = json.loads(path.read_text())
+                if not isinstance(mark, dict) or not {"start", "stop", "ids"} <= mark.keys():
+                    raise ValueError("expected an object with start, stop and ids")
+            except ValueError as exc:
+                raise BulkInputError(
+                    f"{path}: damaged part mark ({exc}); pass --restart to discard the parts "
+                    f"and start over"
+                ) from None
+            marks.append(mark)
         expected = 0
         for mark in marks:
             if mark["start"] != expected:
