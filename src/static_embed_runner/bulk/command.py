@@ -89,7 +89,7 @@ def main(argv: list[str]) -> int:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer")
     try:
         run(args)
-    except (StaticEmbedRunnerError, OSError, ValueError) as exc:
+    except (StaticEmbedRunnerError, OSError, ValueError, ImportError) as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return 1
