@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from ..errors import StaticEmbedRunnerError
 
@@ -41,7 +42,7 @@ class BadRow:
         return f"{self.where}: {self.reason}"
 
 
-def require_pyarrow(purpose: str):
+def require_pyarrow(purpose: str) -> ModuleType:
     """pyarrow.parquet, or an error naming the extra to install."""
     try:
         import pyarrow.parquet as pq
