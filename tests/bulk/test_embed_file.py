@@ -124,8 +124,10 @@ def test_a_run_killed_mid_way_and_started_again_equals_an_uninterrupted_run(tmp_
 BAD_FILES = [
     ("docs.jsonl", '{"id": 1, "body": "fine"}\n{"id": 2, "body": 7}\n',
      "docs.jsonl:2: field 'body' must be a string, found int"),
-    ("docs.jsonl", '{"id": 1, "body": "fine"}\n\n{"id": 2, "title": "x"}\n',
-     "docs.jsonl:3: expected an object with a 'body' field"),
+    ("docs.jsonl", '{"id": 1, "body": "fine"}\n{"id": 2, "title": "x"}\n',
+     "docs.jsonl:2: expected an object with a 'body' field"),
+    ("docs.jsonl", '{"id": 1, "body": "fine"}\n \t\n{"id": 2, "body": "x"}\n',
+     "docs.jsonl:2: blank line; every line of a JSON lines input must be an object"),
     ("docs.txt", b"fine\nbad \xff byte\n",
      "docs.txt:2: not valid UTF-8 (invalid start byte at byte 4)"),
     ("docs.csv", b"id,body\n1,fine\n2,bad \xc3\x28\n", "docs.csv:3: not valid UTF-8"),
@@ -172,6 +174,24 @@ def test_skipping_bad_rows_keeps_ids_aligned(tmp_path, capsys, runner):
     assert "docs.jsonl:2: field 'body' must be a string, found NoneType" in capsys.readouterr().err
     ids, vectors = read_output(out)
     assert ids == ["a", "c"]
+    assert np.array_equal(vectors, runner.encode(["one", "three"]))
+
+
+def test_a_blank_jsonl_line_is_a_bad_row_skipped_with_its_line_and_positions_stay_lines(
+    tmp_path, capsys, runner
+):
+    """The CLI's rule (tests/cli): a blank JSON line is an error naming the line; here
+    --skip-bad-rows leaves it out, and positional ids stay line numbers minus one."""
+    path = tmp_path / "docs.jsonl"
+    path.write_text('{"body": "one"}\n\n{"body": "three"}\n')
+    out = tmp_path / "e.jsonl"
+    assert embed_file(str(path), "--out", str(out), "--text-column", "body") == 1
+    assert "docs.jsonl:2: blank line" in capsys.readouterr().err
+    args = ["--text-column", "body", "--skip-bad-rows", "--restart"]
+    assert embed_file(str(path), "--out", str(out), *args) == 0
+    assert "skipped " in capsys.readouterr().err
+    ids, vectors = read_output(out)
+    assert ids == [0, 2]
     assert np.array_equal(vectors, runner.encode(["one", "three"]))
 
 
