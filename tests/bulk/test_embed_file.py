@@ -250,7 +250,7 @@ def test_package_errors_end_with_one_clear_line_and_exit_status_1(
     assert err == f"static-embed-runner embed-file: error: {' '.join(str(error).split())}\n"
 
 
-def test_each_part_is_flushed_to_disk_before_the_rename_that_marks_it_done(tmp_path, monkeypatch):
+def test_each_part_and_the_output_are_flushed_to_disk_before_their_rename(tmp_path, monkeypatch):
     events: list[tuple[str, str]] = []
     real_fsync, real_replace = os.fsync, os.replace
 
@@ -276,6 +276,11 @@ def test_each_part_is_flushed_to_disk_before_the_rename_that_marks_it_done(tmp_p
         name = Path(target).name
         assert events[index - 1] == ("fsync", str(Path(folder) / f".{name}.tmp")), target
         assert events[index + 1] == ("fsync", folder), target
+    final = [i for i, target in renamed if target == str(out)]
+    assert len(final) == 1 and final[0] > parts[-1][0]
+    assert events[final[0] - 1] == ("fsync", str(tmp_path / ".e.jsonl.tmp"))
+    assert events[final[0] + 1] == ("fsync", str(tmp_path))  # the output is durable, then
+    assert not (tmp_path / "e.jsonl.parts").exists()  # the parts are removed
 
 
 @pytest.mark.parametrize("content", [b'{"start": 0, "stop": 4, "ids": [', b"[]", b"\xff"])
