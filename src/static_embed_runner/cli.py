@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO
 
 import numpy as np
 
+from .errors import is_failure
 from .progress import Progress
 from .textlines import BadLine, decoded_lines, json_record
 
@@ -258,7 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
-    except Exception as exc:
+    except BaseException as exc:  # a Rust panic from tokenizers is a BaseException
+        if not is_failure(exc):
+            raise
         if args.debug:
             traceback.print_exc()
         message = " ".join(str(exc).split()) or type(exc).__name__

@@ -69,3 +69,14 @@ class WorkerError(StaticEmbedRunnerError, RuntimeError):
 
 class StoreError(StaticEmbedRunnerError, ValueError):
     """An embedding store file is not a store this package wrote, or it is damaged."""
+
+
+def is_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failure to report rather than a request to stop: any ``Exception``,
+    or a Rust panic from a compiled extension (``pyo3_runtime.PanicException``, which derives from
+    ``BaseException`` so that ``except Exception`` misses it); never ``KeyboardInterrupt``,
+    ``SystemExit`` or ``GeneratorExit``."""
+    if isinstance(exc, Exception):
+        return True
+    kind = type(exc)
+    return kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"

@@ -596,8 +596,9 @@ class StaticEmbedRunner:
         with the same arguments, and the unknown token's removal where the layout drops it.
 
         ``truncation_direction`` (``"right"`` or ``"left"``) chooses which end a limit keeps in
-        place of :attr:`truncation_direction`; keeping the last tokens tokenizes the whole text
-        (no string cut). ``embed_ids(token_ids(texts, ...))`` equals ``encode(texts, ...)``."""
+        place of :attr:`truncation_direction`; keeping the last tokens cuts no string (a long text
+        is still tokenized only as far as the kept ids need, see :mod:`.tokenizer.window`).
+        ``embed_ids(token_ids(texts, ...))`` equals ``encode(texts, ...)``."""
         steps = self._steps(prompt_name, prompt, max_length, truncation_direction)
         return steps.batch(_check_texts(texts))
 

@@ -72,6 +72,9 @@ class _CharWise:
         return out, at_start
 
 
+_CHECK_CHUNK = 1 << 20
+
+
 def check_text(text: object) -> None:
     """Raise :class:`TokenizerInputError` unless ``text`` is a str the engine can tokenize.
 
@@ -82,13 +85,15 @@ def check_text(text: object) -> None:
         raise TokenizerInputError(f"encode() expects str, found {type(text).__name__}")
     if text.isascii():
         return
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise TokenizerInputError(
-            f"text contains a lone surrogate U+{ord(text[exc.start]):04X} at index {exc.start}; "
-            "only valid Unicode scalar values can be tokenized"
-        ) from None
+    for offset in range(0, len(text), _CHECK_CHUNK):  # chunks: no copy the size of a long text
+        try:
+            text[offset : offset + _CHECK_CHUNK].encode("utf-8")
+        except UnicodeEncodeError as exc:
+            index = offset + exc.start
+            raise TokenizerInputError(
+                f"text contains a lone surrogate U+{ord(text[index]):04X} at index {index}; "
+                "only valid Unicode scalar values can be tokenized"
+            ) from None
 
 
 class _CharTable(dict):

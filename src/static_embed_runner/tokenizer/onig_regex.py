@@ -26,6 +26,7 @@ from functools import lru_cache
 
 from ..errors import UnsupportedTokenizerError
 from . import unicode_classes as uc
+from .regex_safety import check_backtracking
 
 _SIMPLE_ESCAPES = {"n": 0x0A, "r": 0x0D, "t": 0x09, "f": 0x0C, "v": 0x0B, "a": 0x07, "e": 0x1B}
 _HEX_DIGIT: uc.Ranges = ((0x30, 0x39), (0x41, 0x46), (0x61, 0x66))
@@ -288,12 +289,15 @@ def translate(pattern: str) -> str:
 
 @lru_cache(maxsize=256)
 def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """Compile an Oniguruma pattern (cached: tokenizers share compiled patterns)."""
+    """Compile an Oniguruma pattern (cached: tokenizers share compiled patterns); a pattern that
+    can backtrack catastrophically is refused (see :mod:`.regex_safety`)."""
     source = translate(pattern)
     try:
-        return re.compile(source)
+        compiled = re.compile(source)
     except re.error as exc:
         raise _unsupported(pattern, f"its Python translation ({exc})") from exc
+    check_backtracking(pattern, source)
+    return compiled
 
 
 def compile_literal(literal: str) -> re.Pattern[str]:

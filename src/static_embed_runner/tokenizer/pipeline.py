@@ -13,7 +13,8 @@ One text flows through the same stages as in the reference ``TokenizerImpl``:
    vocab word with one lookup, without a model call: about 1 ms of a 236-sentence first batch;
    where every one-character word missing from that vocab has the same ids, ``one_char_miss``,
    such a word skips the model too: CJK characters a BERT vocab lacks, each its own pre-token);
-5. the ``truncation`` block of tokenizer.json is applied (``max_length`` and ``direction``).
+5. the ``truncation`` block of tokenizer.json is applied (``max_length`` and ``direction``); a
+   long text is tokenized only as far as the kept ids need (:mod:`.window`).
 
 With a BERT normalizer (or none) and the BERT pre-tokenizer, a text whose only whitespace is the
 ASCII space (``str.isprintable``) and that no added token can cut takes a shortcut: its ids are the
@@ -53,6 +54,7 @@ from .normalizers import BertNormalizer, build_normalizer, check_text
 from .option_types import check_option_types
 from .pre_tokenizers import BertPreTokenizer, build_pre_tokenizer
 from .truncation import Truncation
+from .window import encode_truncated
 
 
 class Normalizer(Protocol):
@@ -164,10 +166,9 @@ class Tokenizer:
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text`` without special tokens, truncated per ``self.truncation``."""
-        ids = self._encode(text)
-        if self.truncation is not None:
-            return self.truncation.apply(ids)
-        return ids
+        if self.truncation is not None:  # a long text: only the window whose ids are kept
+            return encode_truncated(self._encode, text, self.truncation)
+        return self._encode(text)
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         """``encode`` of each text, in order."""
