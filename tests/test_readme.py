@@ -478,6 +478,21 @@ def test_every_instead_key_is_used() -> None:
     assert used >= set(INSTEAD), set(INSTEAD) - used
 
 
+@pytest.mark.parametrize("readme", READMES)
+def test_every_heading_is_unique_so_every_anchor_is(readme: str) -> None:
+    """GitHub gives a repeated heading the anchor ``#name-1``: a link to the second one breaks
+    when a section moves, so each heading says what its section is about."""
+    headings: list[str] = []
+    fenced = False
+    for line in (ROOT / readme).read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and re.match(r"#+ ", line):
+            headings.append(line.lstrip("#").strip().lower())
+    repeated = sorted({heading for heading in headings if headings.count(heading) > 1})
+    assert repeated == [], f"{readme}: headings used twice: {repeated}"
+
+
 def test_both_readmes_hold_the_same_blocks() -> None:
     english, japanese = (readme_blocks(r) for r in READMES)
     assert [(b.language, b.marker, b.output) for b in english] == [

@@ -8,8 +8,6 @@ bounded however long the input is. stdout carries data only; messages go to stde
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import math
 import os
 import re
@@ -21,12 +19,13 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO
 
 import numpy as np
 
 from .errors import is_failure
 from .progress import Progress
+from .textlines import BadLine, decoded_lines, json_record
 
 if TYPE_CHECKING:
     from .runner import StaticEmbedRunner
@@ -433,59 +432,29 @@ def _quote(text: str) -> str:
 
 def read_texts(source: str, fmt: str, field: str) -> Iterator[str]:
     """Texts from a file (opened now, so a bad path fails before the model loads) or stdin,
-    read lazily: one per line, or ``field`` of each JSON line."""
+    read lazily: one per line, or ``field`` of each JSON line (see :mod:`.textlines`)."""
     if source == "-":
         return _parse(None, "<stdin>", fmt, field)
     try:
-        stream = open(source, encoding="utf-8-sig", newline="\n")  # noqa: SIM115
+        stream = open(source, "rb")  # noqa: SIM115
     except OSError as exc:
         raise InputError(f"cannot read {source}: {exc.strerror or exc}") from exc
     return _parse(stream, source, fmt, field)
 
 
-def _parse(file: TextIO | None, name: str, fmt: str, field: str) -> Iterator[str]:
-    stream = file or io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="\n")
+def _parse(file: BinaryIO | None, name: str, fmt: str, field: str) -> Iterator[str]:
+    stream = file or sys.stdin.buffer
     try:
-        for number, line in enumerate(_lines(stream, name), start=1):
-            if fmt == "lines":
-                yield line
-            elif line.strip():
-                yield _json_text(line, field, f"{name}:{number}")
-            else:
-                raise InputError(
-                    f"{name}:{number}: blank line; every line of a JSON lines input must be an "
-                    "object, so that output rows match input lines (remove blank lines first)"
-                )
+        for number, line in decoded_lines(stream):
+            try:
+                if isinstance(line, BadLine):
+                    raise line
+                yield line if fmt == "lines" else json_record(line, field)[1]
+            except BadLine as exc:
+                raise InputError(f"{name}:{number}: {exc}") from None
     finally:
         if file is not None:
             file.close()
-        else:
-            stream.detach()  # leave sys.stdin usable
-
-
-def _lines(stream: TextIO, name: str) -> Iterator[str]:
-    """Lines without their ``\\n`` or ``\\r\\n``; only ``\\n`` ends a line."""
-    try:
-        for line in stream:
-            if line.endswith("\n"):
-                line = line[:-2] if line.endswith("\r\n") else line[:-1]
-            yield line
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name} is not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
-
-
-def _json_text(line: str, field: str, where: str) -> str:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
-    if not isinstance(record, dict) or field not in record:
-        found = sorted(record)[:10] if isinstance(record, dict) else type(record).__name__
-        raise InputError(f"{where}: expected an object with a {field!r} field, found {found}")
-    text = record[field]
-    if not isinstance(text, str):
-        raise InputError(f"{where}: field {field!r} must be a string, found {type(text).__name__}")
-    return text
 
 
 def _batched(items: Iterable[str], size: int) -> Iterator[list[str]]:

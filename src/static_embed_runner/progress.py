@@ -1,8 +1,11 @@
 """Progress on stderr: a tqdm bar when tqdm is installed, else a plain counter line.
 
-The CLI shows it while embedding a file; ``StaticEmbedRunner.encode(show_progress_bar=True)``
-shows it per batch. tqdm is optional (the ``progress`` extra); without it the same counts appear
-as one line on stderr, rewritten in place, ending with the total.
+One class serves every caller: the CLI while embedding a file, ``StaticEmbedRunner.encode(
+show_progress_bar=True)`` per batch, and ``embed-file`` (which starts from the rows its finished
+parts already cover). tqdm is optional (the ``progress`` extra); without it the same counts
+appear as one line on stderr, rewritten in place at most five times a second and ending with the
+final count: done (of the total, when known), the rate, and with a total the share done and the
+time left.
 """
 
 from __future__ import annotations
@@ -10,9 +13,14 @@ from __future__ import annotations
 import sys
 import time
 
+_REDRAW_SECONDS = 0.2
+
 
 class Progress:
-    """Texts done so far on stderr, drawn once ``delay`` seconds of work have passed."""
+    """Items done so far on stderr, drawn once ``delay`` seconds of work have passed.
+
+    ``initial`` items were done before this run (they count towards ``total`` but not towards the
+    rate); ``unit`` names the items ("texts", "rows")."""
 
     def __init__(
         self,
@@ -21,12 +29,16 @@ class Progress:
         total: int | None = None,
         delay: float = 1.0,
         desc: str | None = None,
+        initial: int = 0,
+        unit: str = "texts",
     ) -> None:
         self.enabled = enabled
-        self.total = total
+        self.total = None if total is None else max(total, initial)
         self.delay = delay
         self.desc = desc
-        self.count = 0
+        self.initial = initial
+        self.unit = unit
+        self.count = initial
         self.started = time.perf_counter()
         self.last_drawn = 0.0
         self.drawn = False
@@ -37,9 +49,10 @@ class Progress:
             except ImportError:
                 return
             self.bar = tqdm(
-                total=total,
+                total=self.total,
+                initial=initial,
                 desc=desc,
-                unit=" texts",
+                unit=f" {unit}",
                 file=sys.stderr,
                 delay=delay,
                 dynamic_ncols=True,
@@ -53,7 +66,7 @@ class Progress:
             self.bar.update(n)
             return
         now = time.perf_counter()
-        if now - self.started >= self.delay and now - self.last_drawn >= 0.2:
+        if now - self.started >= self.delay and now - self.last_drawn >= _REDRAW_SECONDS:
             self.last_drawn = now
             self._draw(now)
 
@@ -69,10 +82,27 @@ class Progress:
             sys.stderr.write("\n")
             sys.stderr.flush()
 
+    def line(self, now: float) -> str:
+        """The counter line at time ``now`` (``time.perf_counter()``)."""
+        rate = (self.count - self.initial) / max(now - self.started, 1e-9)
+        prefix = f"{self.desc}: " if self.desc else ""
+        if self.total is None:
+            return f"{prefix}{self.count:,} {self.unit}, {rate:,.0f} {self.unit}/s"
+        left = max(self.total - self.count, 0)
+        eta = "?" if rate <= 0 else _clock(left / rate)
+        percent = 100.0 * self.count / self.total if self.total else 100.0
+        return (
+            f"{prefix}{self.count:,}/{self.total:,} {self.unit}, {rate:,.0f} {self.unit}/s, "
+            f"{percent:.0f}%, ETA {eta}"
+        )
+
     def _draw(self, now: float) -> None:
         self.drawn = True
-        done = f"{self.count:,}" if self.total is None else f"{self.count:,}/{self.total:,}"
-        rate = self.count / max(now - self.started, 1e-9)
-        prefix = f"{self.desc}: " if self.desc else ""
-        sys.stderr.write(f"\r{prefix}{done} texts, {rate:,.0f} texts/s")
+        sys.stderr.write("\r" + self.line(now))
         sys.stderr.flush()
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"

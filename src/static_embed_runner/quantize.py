@@ -126,7 +126,13 @@ def faiss_binary_codes(embeddings: np.ndarray | Sequence) -> np.ndarray:
     ``quantize_embeddings(..., "ubinary")`` (most significant bit first) give the same distances,
     as long as the index and its queries use one of the two, never a mix. A dimension count that
     is not a multiple of 8 is padded with zero bits, the same in every code."""
-    array = _float_array(embeddings, "embeddings")
+    return pack_sign_bits(_float_array(embeddings, "embeddings"))
+
+
+def pack_sign_bits(array: np.ndarray) -> np.ndarray:
+    """The one bit packer of the package: along the last axis, bit ``i % 8`` (least significant
+    first) of byte ``i // 8`` is set where value ``i`` is ``> 0``. The layout of both faiss binary
+    codes and sqlite-vec's ``bit[N]``; callers validate ``array`` first."""
     return np.packbits(array > 0, axis=-1, bitorder="little")
 
 

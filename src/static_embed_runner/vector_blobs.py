@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from .quantize import pack_sign_bits
+
 # sqlite-vec's ``f32 step = (1.0 - (-1.0)) / 255``: computed in double, stored as float32.
 _INT8_STEP = float(np.float32(2.0 / 255))
 
@@ -62,7 +64,7 @@ def quantize_binary(vectors: object) -> np.ndarray:
             f"binary quantization needs a dimension divisible by 8 (sqlite-vec's bit[N]), "
             f"got {values.shape[-1]}"
         )
-    return np.packbits(values > 0, axis=-1, bitorder="little")
+    return pack_sign_bits(values)
 
 
 def float_blob(vector: object) -> bytes:

@@ -19,7 +19,12 @@ import pyarrow.parquet as pq
 import pytest
 from corpus import REAL_SENTENCES
 
-from static_embed_runner import EmbeddingStore, StaticEmbedRunner
+from static_embed_runner import (
+    EmbeddingStore,
+    StaticEmbedRunner,
+    UnsupportedTokenizerError,
+    WorkerError,
+)
 from static_embed_runner.cli import main
 
 DOCS = [(f"doc-{i}", f"{text} [{i}]") for i, text in enumerate(REAL_SENTENCES * 3)]
@@ -119,8 +124,10 @@ def test_a_run_killed_mid_way_and_started_again_equals_an_uninterrupted_run(tmp_
 BAD_FILES = [
     ("docs.jsonl", '{"id": 1, "body": "fine"}\n{"id": 2, "body": 7}\n',
      "docs.jsonl:2: field 'body' must be a string, found int"),
-    ("docs.jsonl", '{"id": 1, "body": "fine"}\n\n{"id": 2, "title": "x"}\n',
-     "docs.jsonl:3: expected an object with a 'body' field"),
+    ("docs.jsonl", '{"id": 1, "body": "fine"}\n{"id": 2, "title": "x"}\n',
+     "docs.jsonl:2: expected an object with a 'body' field"),
+    ("docs.jsonl", '{"id": 1, "body": "fine"}\n \t\n{"id": 2, "body": "x"}\n',
+     "docs.jsonl:2: blank line; every line of a JSON lines input must be an object"),
     ("docs.txt", b"fine\nbad \xff byte\n",
      "docs.txt:2: not valid UTF-8 (invalid start byte at byte 4)"),
     ("docs.csv", b"id,body\n1,fine\n2,bad \xc3\x28\n", "docs.csv:3: not valid UTF-8"),
@@ -170,6 +177,24 @@ def test_skipping_bad_rows_keeps_ids_aligned(tmp_path, capsys, runner):
     assert np.array_equal(vectors, runner.encode(["one", "three"]))
 
 
+def test_a_blank_jsonl_line_is_a_bad_row_skipped_with_its_line_and_positions_stay_lines(
+    tmp_path, capsys, runner
+):
+    """The CLI's rule (tests/cli): a blank JSON line is an error naming the line; here
+    --skip-bad-rows leaves it out, and positional ids stay line numbers minus one."""
+    path = tmp_path / "docs.jsonl"
+    path.write_text('{"body": "one"}\n\n{"body": "three"}\n')
+    out = tmp_path / "e.jsonl"
+    assert embed_file(str(path), "--out", str(out), "--text-column", "body") == 1
+    assert "docs.jsonl:2: blank line" in capsys.readouterr().err
+    args = ["--text-column", "body", "--skip-bad-rows", "--restart"]
+    assert embed_file(str(path), "--out", str(out), *args) == 0
+    assert "skipped " in capsys.readouterr().err
+    ids, vectors = read_output(out)
+    assert ids == [0, 2]
+    assert np.array_equal(vectors, runner.encode(["one", "three"]))
+
+
 def test_the_store_skips_documents_already_embedded(tmp_path, runner):
     path = write_input(tmp_path / "docs.csv")
     store_path = tmp_path / "store.sqlite"
@@ -203,3 +228,74 @@ def test_progress_shows_rate_and_time_left(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "rows/s" in result.stderr
     assert f"{len(DOCS)}/{len(DOCS)}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        WorkerError("a worker process of this encode pool died (exit status -9)"),
+        UnsupportedTokenizerError("the lite tokenizer cannot\nreproduce this normalizer"),
+    ],
+)
+def test_package_errors_end_with_one_clear_line_and_exit_status_1(
+    tmp_path, capsys, monkeypatch, error
+):
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(StaticEmbedRunner, "load", fail)
+    path = write_input(tmp_path / "docs.txt")
+    assert embed_file(str(path), "--out", str(tmp_path / "e.npy")) == 1
+    err = capsys.readouterr().err
+    assert err == f"static-embed-runner embed-file: error: {' '.join(str(error).split())}\n"
+
+
+def test_each_part_and_the_output_are_flushed_to_disk_before_their_rename(tmp_path, monkeypatch):
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(descriptor: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{descriptor}")))
+        real_fsync(descriptor)
+
+    def replace(source, target) -> None:
+        events.append(("replace", str(target)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    path = write_input(tmp_path / "docs.jsonl", DOCS[:10])
+    out = tmp_path / "e.jsonl"
+    args = ["--text-column", "body", "--chunk-rows", "4"]
+    assert embed_file(str(path), "--out", str(out), *args) == 0
+    folder = str(tmp_path / "e.jsonl.parts")
+    renamed = [(i, target) for i, (kind, target) in enumerate(events) if kind == "replace"]
+    parts = [(i, target) for i, target in renamed if target.startswith(folder + os.sep)]
+    assert len(parts) == 1 + 2 * 3  # the manifest, then a part file and its mark per chunk
+    for index, target in parts:
+        name = Path(target).name
+        assert events[index - 1] == ("fsync", str(Path(folder) / f".{name}.tmp")), target
+        assert events[index + 1] == ("fsync", folder), target
+    final = [i for i, target in renamed if target == str(out)]
+    assert len(final) == 1 and final[0] > parts[-1][0]
+    assert events[final[0] - 1] == ("fsync", str(tmp_path / ".e.jsonl.tmp"))
+    assert events[final[0] + 1] == ("fsync", str(tmp_path))  # the output is durable, then
+    assert not (tmp_path / "e.jsonl.parts").exists()  # the parts are removed
+
+
+@pytest.mark.parametrize("content", [b'{"start": 0, "stop": 4, "ids": [', b"[]", b"\xff"])
+def test_a_damaged_part_mark_is_named_and_restart_is_suggested(tmp_path, capsys, content):
+    path = tmp_path / "docs.jsonl"
+    lines = [json.dumps({"id": i, "body": text}) for i, text in DOCS[:5]] + ["not json"]
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "e.jsonl"
+    args = ["--text-column", "body", "--chunk-rows", "4"]
+    assert embed_file(str(path), "--out", str(out), *args) == 1  # stops at line 6, after a part
+    mark = tmp_path / "e.jsonl.parts" / f"{0:012d}.json"
+    assert json.loads(mark.read_text())["stop"] == 4
+    capsys.readouterr()
+    mark.write_bytes(content)
+    assert embed_file(str(path), "--out", str(out), *args) == 1
+    err = capsys.readouterr().err
+    assert f"{mark}: damaged part mark" in err and "--restart" in err
+    assert len(err.splitlines()) == 1

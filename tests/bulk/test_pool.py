@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -51,8 +50,12 @@ def runner() -> StaticEmbedRunner:
     return StaticEmbedRunner.load(tokenizer_backend="lite")
 
 
-def run_with_timeout(function, seconds: float = 60.0):
-    """``function()``'s result or exception, failing the test if it has not returned in time."""
+HANG_GUARD_SECONDS = 300.0
+
+
+def run_with_timeout(function, seconds: float = HANG_GUARD_SECONDS):
+    """``function()``'s result or exception. A hang guard, not a speed claim: the bound is far
+    beyond any loaded machine's time, so the test fails with a message instead of hanging."""
     outcome: dict[str, object] = {}
 
     def target() -> None:
@@ -64,7 +67,7 @@ def run_with_timeout(function, seconds: float = 60.0):
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
     thread.join(seconds)
-    assert not thread.is_alive(), f"the call did not return within {seconds} s"
+    assert not thread.is_alive(), f"hang: the call had not returned after {seconds:.0f} s"
     return outcome
 
 
@@ -128,13 +131,11 @@ def test_a_worker_killed_during_a_call_raises_worker_error_in_the_caller(runner)
 
         killer = threading.Timer(0.5, os.kill, (victim, signal.SIGKILL))
         killer.start()
-        started = time.monotonic()
-        outcome = run_with_timeout(encode_then_report, 60)
+        outcome = run_with_timeout(encode_then_report)
         killer.join()
         error = outcome.get("error")
         assert isinstance(error, WorkerError), outcome
         assert f"pid {victim}" in str(error) and "SIGKILL" in str(error)
-        assert time.monotonic() - started < 50
         with pytest.raises(WorkerError, match="closed"):
             pool.encode(["the pool is closed now"])
 
@@ -143,7 +144,7 @@ def test_a_worker_killed_while_idle_raises_worker_error_on_the_next_call(runner)
     with runner.pool(2, start_method="fork") as pool:
         victim = pool.worker_pids[0]
         os.kill(victim, signal.SIGKILL)
-        outcome = run_with_timeout(lambda: pool.encode(TEXTS), 30)
+        outcome = run_with_timeout(lambda: pool.encode(TEXTS))
     assert isinstance(outcome.get("error"), WorkerError)
     assert f"pid {victim}" in str(outcome["error"])
 
@@ -153,7 +154,7 @@ def test_an_exception_in_a_worker_is_raised_in_the_caller_and_the_pool_stays_usa
     with pytest.raises(TokenizerInputError) as single:
         runner.encode(bad)
     with runner.pool(2, start_method="fork") as pool:
-        outcome = run_with_timeout(lambda: pool.encode(bad), 30)
+        outcome = run_with_timeout(lambda: pool.encode(bad))
         error = outcome.get("error")
         assert type(error) is TokenizerInputError
         assert str(error) == str(single.value)
@@ -166,7 +167,7 @@ def test_workers_that_cannot_load_the_model_fail_the_pool_start(tmp_path):
     shutil.copytree(MODEL_FIXTURES / "model2vec-rs-test-model-float32", model)
     runner = StaticEmbedRunner.load(model)
     shutil.rmtree(model)
-    outcome = run_with_timeout(lambda: runner.pool(2, start_method="fork"), 30)
+    outcome = run_with_timeout(lambda: runner.pool(2, start_method="fork"))
     assert isinstance(outcome.get("error"), ModelFileNotFoundError)
     assert str(model) in str(outcome["error"])
 

@@ -510,6 +510,28 @@ def test_progress_is_silent_when_disabled(capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_resumed_progress_counts_earlier_rows_but_rates_only_this_run(capsys, monkeypatch):
+    """embed-file's progress: 40 of 100 rows were done by an earlier run; 30 more in 1 s."""
+    clock = iter([10.0, 11.0, 11.0])  # start, one update, close
+    monkeypatch.setattr(progress_module.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+
+    progress = progress_module.Progress(enabled=True, total=100, initial=40, unit="rows", delay=0.0)
+    progress.update(30)
+    progress.close()
+
+    err = capsys.readouterr().err
+    assert err == "\r70/100 rows, 30 rows/s, 70%, ETA 0:00:01" * 2 + "\n"
+
+
+def test_resumed_progress_starts_a_tqdm_bar_at_the_rows_already_done(capsys):
+    progress = progress_module.Progress(enabled=True, total=100, initial=40, unit="rows", delay=0.0)
+    assert progress.bar is not None and progress.bar.n == 40
+    progress.update(60)
+    progress.close()
+    assert "100/100" in capsys.readouterr().err
+
+
 # -- real subprocesses -------------------------------------------------------------------------
 
 

@@ -127,3 +127,13 @@ def test_sqlite_vec_rejects_the_same_bit_dimension_vector_blobs_rejects(vec) -> 
 
     with pytest.raises(apsw.SQLError, match="divisible by 8"):
         fetch_one(vec, "SELECT vec_quantize_binary(?)", (vb.float_blob(np.ones(12)),))
+
+
+def test_bit_blobs_are_the_faiss_binary_codes_of_the_same_vectors() -> None:
+    """One bit layout in the package: sqlite-vec's bit[N] bytes equal faiss's binary codes (the
+    faiss tests compare those with faiss's own real_to_binary)."""
+    from static_embed_runner.quantize import faiss_binary_codes
+
+    vectors = np.random.default_rng(7).standard_normal((5, 64)).astype(np.float32)
+    assert np.array_equal(vb.quantize_binary(vectors), faiss_binary_codes(vectors))
+    assert np.array_equal(vb.quantize_binary(vectors[0]), faiss_binary_codes(vectors[0]))

@@ -16,9 +16,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from ..errors import StaticEmbedRunnerError
+from ..progress import Progress
 from ..store import EmbeddingStore, vector_options
 from .parts import OUTPUTS, Checkpoint, ids_path
-from .progress import JobProgress
 from .readers import FORMATS, BadRow, BulkInputError, Reader
 
 PROG = "static-embed-runner embed-file"
@@ -88,8 +89,9 @@ def main(argv: list[str]) -> int:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer")
     try:
         run(args)
-    except (BulkInputError, OSError, ValueError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+    except (StaticEmbedRunnerError, OSError, ValueError, ImportError) as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"{PROG}: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted (finished chunks are kept)", file=sys.stderr)
@@ -125,7 +127,9 @@ def run(args: argparse.Namespace) -> None:
     }
     checkpoint = Checkpoint(Path(args.out), manifest, restart=args.restart)
     show = sys.stderr.isatty() if args.progress is None else args.progress
-    progress = JobProgress(reader.total, checkpoint.consumed, enabled=show)
+    progress = Progress(
+        enabled=show, total=reader.total, initial=checkpoint.consumed, unit="rows", delay=0.0
+    )
     store = EmbeddingStore(args.store) if args.store else None
     chunks: deque[tuple[int, int, list[object]]] = deque()
     batches = _chunks(reader, checkpoint.consumed, args.chunk_rows, args.skip_bad_rows, chunks)
@@ -154,7 +158,7 @@ def _encode(runner, texts: list[str], store: EmbeddingStore | None, options: dic
     return runner.encode(texts, store=store, **options)
 
 
-def _commit_all(results, chunks: deque, checkpoint: Checkpoint, progress: JobProgress) -> None:
+def _commit_all(results, chunks: deque, checkpoint: Checkpoint, progress: Progress) -> None:
     for vectors in results:
         start, stop, ids = chunks.popleft()
         checkpoint.commit(start, stop, ids, vectors)

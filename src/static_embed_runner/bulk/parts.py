@@ -7,11 +7,12 @@ already formatted) and then, as the commit mark, ``<start>.json`` with the input
 and the ids of its vectors. Each file is written under a temporary name and renamed, so a run
 killed at any moment leaves only whole parts; a run started again reads the marks, skips the
 input rows they cover and continues. When every row is done the parts are joined into ``OUT``
-(written under a temporary name, then renamed) and the folder is removed.
+(written under a temporary name, flushed to disk, then renamed) and the folder is removed.
 
-Outputs: ``.npy`` (float32 ``(rows, dim)``, ids in ``OUT-stem.ids.jsonl``, one JSON value a
-line), ``.parquet`` (columns ``id`` and ``embedding``, a fixed-size list of float32; needs
-pyarrow) and ``.jsonl`` (``{"id": ..., "embedding": [...]}`` a line).
+Outputs: ``.npy`` (float32 ``(rows, dim)``; the ids go beside it, ``emb.ids.jsonl`` for
+``emb.npy``, one JSON value a line), ``.parquet`` (columns ``id`` and ``embedding``, a
+fixed-size list of float32; needs pyarrow) and ``.jsonl`` (``{"id": ..., "embedding": [...]}``
+a line).
 """
 
 from __future__ import annotations
@@ -41,9 +42,29 @@ def _dump_id(value: object) -> bytes:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` under a temporary name, flush it to disk, then rename it to ``path`` and
+    flush the directory, so that after a crash ``path`` is either absent or whole."""
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
+    _durable_replace(tmp, path)
+
+
+def _durable_replace(tmp: Path, path: Path) -> None:
+    """Flush ``tmp`` to disk, rename it to ``path``, then flush the directory's entry."""
+    with open(tmp, "rb+") as stream:
+        os.fsync(stream.fileno())
     os.replace(tmp, path)
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(folder: Path) -> None:
+    if os.name == "nt":  # Windows cannot open a directory; NTFS journals renames itself
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 class Checkpoint:
@@ -78,8 +99,20 @@ class Checkpoint:
         self.marks = self._read_marks()
 
     def _read_marks(self) -> list[dict[str, Any]]:
-        marks = [json.loads(path.read_text()) for path in sorted(self.folder.glob("*.json"))]
-        marks = [mark for mark in marks if "start" in mark]
+        marks = []
+        for path in sorted(self.folder.glob("*.json")):
+            if path.name == "manifest.json":
+                continue
+            try:
+                mark = json.loads(path.read_text())
+                if not isinstance(mark, dict) or not {"start", "stop", "ids"} <= mark.keys():
+                    raise ValueError("expected an object with start, stop and ids")
+            except ValueError as exc:
+                raise BulkInputError(
+                    f"{path}: damaged part mark ({exc}); pass --restart to discard the parts "
+                    f"and start over"
+                ) from None
+            marks.append(mark)
         expected = 0
         for mark in marks:
             if mark["start"] != expected:
@@ -128,7 +161,7 @@ class Checkpoint:
             self._write_npy(tmp, dim)
         else:
             self._write_parquet(tmp, dim)
-        os.replace(tmp, self.out)
+        _durable_replace(tmp, self.out)  # before the parts go
         shutil.rmtree(self.folder)
 
     def _vectors(self, mark: dict[str, Any], dim: int) -> np.ndarray:
@@ -147,7 +180,7 @@ class Checkpoint:
             target.write(npy_header(self.rows_written, dim))
             for mark in self.marks:
                 target.write(self._vectors(mark, dim).tobytes())
-        os.replace(ids_tmp, ids_file)
+        _durable_replace(ids_tmp, ids_file)
 
     def _write_parquet(self, tmp: Path, dim: int) -> None:
         pq = require_pyarrow("writing Parquet")

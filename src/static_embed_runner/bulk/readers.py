@@ -2,21 +2,23 @@
 
 Every format yields, in file order, either a :class:`Row` or a :class:`BadRow` (which the job
 reports, then stops or skips). A row's id is the value of the id column when the input has one,
-else its position among the input's rows (0, 1, ...). Text files are read as bytes and decoded
-line by line, so invalid UTF-8 is reported with its line. Parquet needs pyarrow (the
-``parquet`` extra).
+else its position among the input's rows (0, 1, ...). Text files are read line by line as
+:mod:`..textlines` says, the CLI's rule: invalid UTF-8 is reported with its line, and in a
+.jsonl file a blank line is a bad row like any other (it counts as a row, so positions stay
+line numbers minus one). Parquet needs pyarrow (the ``parquet`` extra).
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from ..errors import StaticEmbedRunnerError
+from ..textlines import BadLine, decoded_lines, json_record
 
 FORMATS = {".txt": "txt", ".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 _COUNT_BYTES = 1 << 20
@@ -41,7 +43,7 @@ class BadRow:
         return f"{self.where}: {self.reason}"
 
 
-def require_pyarrow(purpose: str):
+def require_pyarrow(purpose: str) -> ModuleType:
     """pyarrow.parquet, or an error naming the extra to install."""
     try:
         import pyarrow.parquet as pq
@@ -93,7 +95,7 @@ class Reader:
     def _columns(self) -> list[str] | None:
         if self.format == "csv":
             with open(self.path, "rb") as stream:
-                header = next(_decoded_lines(stream, self.path), (1, ""))[1]
+                header = next(_lines(stream, self.path), (1, ""))[1]
             return next(csv.reader([header]), [])
         if self.format == "parquet":
             pq = require_pyarrow("reading Parquet")
@@ -116,27 +118,24 @@ class Reader:
 
     def _txt(self) -> Iterator[Row | BadRow]:
         with open(self.path, "rb") as stream:
-            for index, (_, line) in enumerate(_decoded_lines(stream, self.path)):
+            for index, (_, line) in enumerate(_lines(stream, self.path)):
                 yield line if isinstance(line, BadRow) else Row(index, line)
 
     def _jsonl(self) -> Iterator[Row | BadRow]:
         index = 0
         field, id_field = self.text_column, self.id_column
         with open(self.path, "rb") as stream:
-            for number, line in _decoded_lines(stream, self.path):
+            for number, line in _lines(stream, self.path):
                 where = f"{self.path}:{number}"
                 if isinstance(line, BadRow):
                     yield line
-                    index += 1
-                    continue
-                if not line.strip():
-                    continue
-                yield _json_row(line, where, field, id_field, self.requested_id, index)
+                else:
+                    yield _json_row(line, where, field, id_field, self.requested_id, index)
                 index += 1
 
     def _csv(self) -> Iterator[Row | BadRow]:
         with open(self.path, "rb") as stream:
-            numbered = _decoded_lines(stream, self.path)
+            numbered = _lines(stream, self.path)
             bad: list[BadRow] = []
 
             def lines() -> Iterator[str]:
@@ -192,15 +191,9 @@ def _json_row(
     line: str, where: str, field: str, id_field: str | None, requested: str | None, index: int
 ) -> Row | BadRow:
     try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return BadRow(where, f"not valid JSON ({exc.msg} at column {exc.colno})")
-    if not isinstance(record, dict) or field not in record:
-        found = sorted(record)[:10] if isinstance(record, dict) else type(record).__name__
-        return BadRow(where, f"expected an object with a {field!r} field, found {found}")
-    text = record[field]
-    if not isinstance(text, str):
-        return BadRow(where, f"field {field!r} must be a string, found {type(text).__name__}")
+        record, text = json_record(line, field)
+    except BadLine as exc:
+        return BadRow(where, str(exc))
     if id_field is not None and id_field in record:
         return Row(record[id_field], text)
     if requested is not None:
@@ -208,15 +201,7 @@ def _json_row(
     return Row(index, text)
 
 
-def _decoded_lines(stream, path: Path) -> Iterator[tuple[int, str | BadRow]]:
-    """(line number, text without its line end, or a BadRow for invalid UTF-8)."""
-    for number, raw in enumerate(stream, start=1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        if raw.endswith(b"\n"):
-            raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
-        try:
-            yield number, raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            reason = f"not valid UTF-8 ({exc.reason} at byte {exc.start})"
-            yield number, BadRow(f"{path}:{number}", reason)
+def _lines(stream: Iterable[bytes], path: Path) -> Iterator[tuple[int, str | BadRow]]:
+    """(line number, text without its line end, or a BadRow naming the file and line)."""
+    for number, line in decoded_lines(stream):
+        yield number, BadRow(f"{path}:{number}", str(line)) if isinstance(line, BadLine) else line

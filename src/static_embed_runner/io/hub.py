@@ -35,6 +35,7 @@ The server is not trusted further than that:
 from __future__ import annotations
 
 import contextlib
+import email.message
 import errno
 import hashlib
 import os
@@ -49,7 +50,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.client import HTTPException, HTTPResponse
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from ..errors import (
     DownloadIntegrityError,
@@ -260,7 +261,15 @@ class _RemoteFile:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """Surface 3xx responses as ``HTTPError`` so their headers (Hub metadata) stay readable."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: email.message.Message,
+        newurl: str,
+    ) -> None:
         return None
 
 
