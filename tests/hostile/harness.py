@@ -30,14 +30,6 @@ MEMORY_MB = int(os.environ.get("HOSTILE_MEMORY_MB", "1024"))
 CPU_SECONDS = int(os.environ.get("HOSTILE_CPU_SECONDS", "60"))
 
 
-def _vm_size() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmSize in /proc/self/status")
-
-
 def load_and_encode(path: str) -> Callable[[], object]:
     """The action a case is judged by: load the folder as a user would, then embed."""
 
@@ -48,11 +40,19 @@ def load_and_encode(path: str) -> Callable[[], object]:
     return action
 
 
+def _status_kb(field: str) -> int:
+    """A memory figure of this process from /proc/self/status, in KiB. Not ``ru_maxrss``: that
+    survives fork, so a forked child would report the parent's peak; a fork starts ``VmHWM``
+    afresh at the child's own resident size."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(f"{field}:"))
+
+
 def _child(action: Callable[[], object]) -> dict:
-    limit = _vm_size() + MEMORY_MB * 1024 * 1024
+    limit = _status_kb("VmSize") * 1024 + MEMORY_MB * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 1))
-    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    baseline_kb = _status_kb("VmRSS")
     cpu_start = time.process_time()
     wall_start = time.perf_counter()
     try:
@@ -67,7 +67,7 @@ def _child(action: Callable[[], object]) -> dict:
         result["traceback"] = traceback.format_exc()[-4000:]
     result["cpu_seconds"] = time.process_time() - cpu_start
     result["wall_seconds"] = time.perf_counter() - wall_start
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = _status_kb("VmHWM")
     result["peak_rss_mb"] = peak_kb / 1024
     result["rss_growth_mb"] = (peak_kb - baseline_kb) / 1024
     return result

@@ -36,7 +36,11 @@ try:
 {body}
 except StaticEmbedRunnerError as exc:
     outcome = {{"error": type(exc).__name__, "message": str(exc)}}
-outcome["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+# VmHWM, not ru_maxrss: ru_maxrss survives fork and exec, so it would report the test process's
+# own peak; VmHWM belongs to this process's memory alone.
+with open("/proc/self/status", encoding="ascii") as status:
+    hwm_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+outcome["peak_rss_mb"] = hwm_kb // 1024
 print(json.dumps(outcome))
 """
 
