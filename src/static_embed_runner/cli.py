@@ -504,11 +504,15 @@ class JsonLinesWriter:
         )
 
     def write(self, vectors: np.ndarray) -> None:
-        from .jsonfloat import json_arrays
+        from .jsonfloat import json_lines
 
-        rows = json_arrays(vectors)
-        if rows:
-            self.stream.write(b"\n".join(rows).decode("ascii") + "\n")
+        text = json_lines(vectors)
+        binary = getattr(self.stream, "buffer", None)
+        if binary is None:
+            self.stream.write(text.decode("ascii"))
+        else:
+            self.stream.flush()  # what the text layer holds goes first
+            binary.write(text)
 
     def finish(self) -> None:
         self.stream.flush()

@@ -15,6 +15,7 @@ Python's ``json`` module writes them.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -41,24 +42,43 @@ _EXACT_POWERS = 10.0 ** np.arange(23)  # 10**0 .. 10**22, each exact in float64
 def json_arrays(vectors: np.ndarray) -> list[bytes]:
     """One JSON array (bytes, no newline) per row of a 2-D float array, read back as float32
     to the same bits."""
-    values = np.asarray(vectors, dtype=np.float32)
-    if values.ndim != 2:
-        raise ValueError(f"expected a 2-D array of vectors, got shape {values.shape}")
-    n, dim = values.shape
-    if n == 0:
-        return []
-    if dim == 0:
-        return [b"[]"] * n
-    if not np.isfinite(values).all():
+    values = _check(vectors)
+    if values.size == 0 or not np.isfinite(values).all():
         return [json_array_plain(row) for row in values]
     rows: list[bytes] = []
-    step = max(1, _BLOCK_VALUES // dim)  # blocks small enough for the temporaries to stay cached
-    for start in range(0, n, step):
-        grid, keep = _grid(values[start : start + step].astype(np.float64))
+    for grid, keep in _blocks(values, lines=False):
         ends = np.cumsum(keep.sum(axis=1)).tolist()
         text = grid[keep].tobytes()
         rows += [text[begin:end] for begin, end in zip([0, *ends[:-1]], ends, strict=True)]
     return rows
+
+
+def json_lines(vectors: np.ndarray) -> bytes:
+    """Every row of a 2-D float array as a JSON array followed by a newline, as one string of
+    bytes: ``b"".join(row + b"\n" for row in json_arrays(vectors))`` without a bytes object
+    per row."""
+    values = _check(vectors)
+    if values.size == 0 or not np.isfinite(values).all():
+        return b"".join(json_array_plain(row) + b"\n" for row in values)
+    return b"".join(grid[keep].tobytes() + b"\n" for grid, keep in _blocks(values, lines=True))
+
+
+def _check(vectors: np.ndarray) -> np.ndarray:
+    values = np.asarray(vectors, dtype=np.float32)
+    if values.ndim != 2:
+        raise ValueError(f"expected a 2-D array of vectors, got shape {values.shape}")
+    return values
+
+
+def _blocks(values: np.ndarray, *, lines: bool) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The grid and kept bytes of blocks of rows small enough for the temporaries to stay in
+    cache. With ``lines``, every row of a block but its first starts with a newline."""
+    step = max(1, _BLOCK_VALUES // values.shape[1])
+    for start in range(0, values.shape[0], step):
+        grid, keep = _grid(values[start : start + step].astype(np.float64))
+        if lines:
+            keep[1:, 0] = True
+        yield grid, keep
 
 
 def _grid(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -98,7 +118,8 @@ def _grid(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     )
     grid = np.stack([word0, word1], axis=1).view(np.uint8).reshape(n, dim + 1, _WIDTH)
     grid[:, -1, -1] = ord("]")
-    grid[:, 0, 0] = ord("[")
+    grid[:, 0, 0] = ord("\n")  # kept only between lines (json_lines)
+    grid[:, 0, 1] = ord("[")
     # Which bytes each value keeps, as 16 bits: the sign if negative, the digits after the
     # point up to the last non-zero one (at least one), the exponent if not zero.
     trailing = np.where(lower == 0, 4 + _TRAILING_ZEROS[upper], _TRAILING_ZEROS[lower])
@@ -109,7 +130,7 @@ def _grid(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     bits |= (has_exponent & (exponent < 0)).astype(np.uint16) << np.uint16(12)
     bits |= (tens > 0).astype(np.uint16) << np.uint16(13)
     bits = bits.reshape(n, dim + 1)
-    bits[:, 0] = 1  # the "[" alone
+    bits[:, 0] = 0b10  # the "[" alone
     keep = np.unpackbits(bits.view(np.uint8), bitorder="little").view(bool)
     return grid.reshape(n, -1), keep.reshape(n, -1)
 

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from static_embed_runner.jsonfloat import json_array_plain, json_arrays
+from static_embed_runner.jsonfloat import json_array_plain, json_arrays, json_lines
 
 SPECIALS = [0.0, -0.0, 1.0, -1.0, 1e-45, -1.4e-45, 3.4028235e38, 1.17549435e-38, 0.1, 0.5]
 SPECIALS += [0.99999994, 1e8, 1e9, 123456789.0, 1e-5, 7e-10, 100.0, 10.0, 999999.9, 5e-324]
@@ -50,3 +50,18 @@ def test_json_arrays_of_empty_inputs_and_bad_shapes():
     assert json_arrays(np.zeros((2, 0), dtype=np.float32)) == [b"[]", b"[]"]
     with pytest.raises(ValueError, match="2-D"):
         json_arrays(np.zeros(3, dtype=np.float32))
+
+
+@pytest.mark.parametrize("name", ["unit", "every-exponent", "specials", "one-column"])
+def test_json_lines_are_the_arrays_each_followed_by_a_newline(name):
+    array = vectors()[name]  # "unit" and "one-column" span several blocks of the formatter
+    assert json_lines(array) == b"".join(row + b"\n" for row in json_arrays(array))
+
+
+def test_json_lines_of_non_finite_empty_and_width_zero_inputs():
+    array = np.array([[np.nan, 0.25], [1.0, -0.0]], dtype=np.float32)
+    assert json_lines(array) == b"[NaN,2.5e-1]\n[1.0,-0.0]\n"
+    assert json_lines(np.zeros((0, 4), dtype=np.float32)) == b""
+    assert json_lines(np.zeros((2, 0), dtype=np.float32)) == b"[]\n[]\n"
+    with pytest.raises(ValueError, match="2-D"):
+        json_lines(np.zeros(3, dtype=np.float32))
