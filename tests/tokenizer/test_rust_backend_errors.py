@@ -130,3 +130,16 @@ def test_the_cli_reports_an_invalid_charsmap_in_one_line_and_exits_1(tmp_path: P
 def test_errors_of_the_tokenizers_backend_are_package_errors():
     assert issubclass(TokenizerInputError, StaticEmbedRunnerError)
     assert issubclass(TokenizerFormatError, StaticEmbedRunnerError)
+
+
+@pytest.mark.parametrize("backend", ["tokenizers", "lite"])
+def test_a_tokenizer_file_nested_too_deeply_is_a_format_error_naming_it_on_both_backends(
+    tmp_path: Path, backend: str
+) -> None:
+    config = json.loads(fixture_tokenizers()["bert-base-uncased"].read_text(encoding="utf-8"))
+    config["normalizer"] = {"type": "Sequence", "normalizers": "NESTED"}
+    text = json.dumps(config).replace('"NESTED"', "[" * 100_000 + "]" * 100_000)
+    path = tmp_path / "tokenizer.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TokenizerFormatError, match=r"tokenizer\.json: JSON nested too deeply"):
+        load_tokenizer(path, backend)

@@ -21,6 +21,7 @@ from ..errors import (
     UnsupportedTokenizerError,
     is_failure,
 )
+from ..io.json_file import parse_json
 from .truncation import Truncation
 from .window import WHOLE_TEXT_CHARS, encode_truncated
 
@@ -79,10 +80,9 @@ class RustTokenizer:
         except BaseException as exc:  # the Rust error types are not importable in a stable way
             if not is_failure(exc):
                 raise
-            try:
-                json.loads(json_text)
-            except json.JSONDecodeError as json_exc:
-                raise TokenizerFormatError(f"{source}: not valid JSON: {json_exc}") from json_exc
+            # The package's own reading names what is wrong with the JSON (invalid, nested too
+            # deeply, a number out of range) before the Rust message is used.
+            parse_json(json_text, source, error=TokenizerFormatError)
             raise TokenizerFormatError(
                 f"{source}: the tokenizers package rejected it: {_one_line(exc)}"
             ) from exc
@@ -171,7 +171,7 @@ def _check_charsmaps(json_text: str, source: str) -> None:
     panic message reaches stderr; the pure-Python engine refuses the same charsmaps."""
     try:
         config = json.loads(json_text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return  # reported by the caller
     nodes = [config.get("normalizer")] if isinstance(config, dict) else []
     while nodes:
