@@ -482,7 +482,8 @@ def _split_options(
     ``encode`` returns: quantized or converted to torch in the caller, over the whole result).
     The runner's own ``truncate_dim`` default is made explicit, since workers load the model
     afresh."""
-    from .runner import _to_torch, quantize_for_caller
+    from .quantize import quantize_embeddings
+    from .runner import _to_torch
 
     compute = {name: value for name, value in options.items() if name not in _OUTPUT_OPTIONS}
     compute["truncate_dim"] = runner._check_truncate_dim(compute.get("truncate_dim"))
@@ -492,7 +493,7 @@ def _split_options(
 
     def finish(vectors: np.ndarray) -> Any:
         if precision != "float32":
-            vectors = quantize_for_caller(vectors, precision)
+            vectors = quantize_embeddings(vectors, precision)
         if tensor or not numpy:
             return _to_torch(vectors, as_list=not tensor)
         return vectors

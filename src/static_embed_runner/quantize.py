@@ -34,8 +34,10 @@ array([[9]], dtype=uint8)
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -277,7 +279,7 @@ def _ranges_for(
             f"{precision} quantization ranges taken from only {array.shape[0]} embeddings; pass "
             f"ranges or calibration_embeddings computed on more (see quantization_ranges)",
             UserWarning,
-            stacklevel=3,
+            stacklevel=_caller_stacklevel(),
         )
     return np.vstack((np.min(array, axis=0), np.max(array, axis=0)))
 
@@ -309,3 +311,16 @@ def _empty(dim: int, precision: str) -> np.ndarray:
     width = (dim + 7) // 8 if precision.endswith("binary") else dim
     dtype = {"float32": np.float32, "int8": np.int8, "binary": np.int8}.get(precision, np.uint8)
     return np.zeros((0, width), dtype=dtype)
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning raised by the calling function at the first
+    frame outside this package: the user's line, whether it called ``quantize_embeddings`` or
+    ``encode(precision=...)`` (through the runner or a pool)."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import numbers
 import re
-import sys
 import uuid
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
@@ -50,8 +48,6 @@ if TYPE_CHECKING:
     from .store import EmbeddingStore
 
 TABLES = ("q4", "f32")
-# The modules between a caller and quantize_embeddings, skipped by its warnings' stack level.
-_OWN_FILES = frozenset({__file__, str(Path(__file__).with_name("parallel.py"))})
 _DIRECTIONS = ("right", "left")
 _PLAIN_INT = {int}
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "data" / "default_model"
@@ -363,7 +359,7 @@ class StaticEmbedRunner:
         else:  # bookkeeping
             out = self._embed_batch(texts, steps, out_dim, normalize, batch_size, show_progress_bar)
         if precision != "float32":
-            out = quantize_for_caller(out, precision)
+            out = quantize_embeddings(out, precision)
         if convert_to_tensor or not convert_to_numpy:
             return _to_torch(out, as_list=not convert_to_tensor)
         return out
@@ -730,21 +726,6 @@ def _configure(tokenizer: TokenizerLike, parts: ModelParts) -> TokenizerLike:
     if not semantics.apply_tokenizer_truncation:
         return tokenizer.with_truncation(None)
     return tokenizer
-
-
-def quantize_for_caller(vectors: np.ndarray, precision: Precision) -> np.ndarray:
-    """:func:`~.quantize.quantize_embeddings`, its warnings (few calibration rows) pointed at
-    the line that called into this package (``encode``, ``encode_query``, a pool's method)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        out = quantize_embeddings(vectors, precision)
-    if caught:
-        level, frame = 1, sys._getframe(0)
-        while frame is not None and frame.f_code.co_filename in _OWN_FILES:
-            frame, level = frame.f_back, level + 1
-        for warning in caught:
-            warnings.warn(warning.message, warning.category, stacklevel=level)
-    return out
 
 
 def _to_torch(vectors: np.ndarray, *, as_list: bool):
